@@ -1,0 +1,109 @@
+//! `peacesim`: the command-line face of peacesim. Thin glue over the library crates: parse flags, load
+//! scenarios, drive a [`peacesim_core::Simulation`], write its outputs.
+//!
+//! Exit codes: 0 success, 1 a runtime failure (e.g. an output file could not be written), 2 bad input
+//! (unknown flag, invalid scenario file). Errors are one readable message on stderr.
+
+mod output;
+mod run;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// An error with the exit code it maps to.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// Bad input: exit code 2.
+    Input(anyhow::Error),
+    /// Runtime failure: exit code 1.
+    Runtime(anyhow::Error),
+}
+
+impl From<peacesim_scenario::ScenarioError> for Failure {
+    fn from(e: peacesim_scenario::ScenarioError) -> Self {
+        Failure::Input(e.into())
+    }
+}
+
+#[derive(Parser, Debug)]
+#[command(name = "peacesim", version, about = "Agent-based conflict and peacekeeping simulator", long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run one seeded simulation and write timeseries.csv, events.csv and summary.json.
+    ///
+    /// Example: peacesim run epstein-run2 --seed 7 --ticks 300 --out out/run2 --set rules.legitimacy=0.8
+    Run(run::RunArgs),
+    /// Check scenario files; prints every problem with file, line and key path.
+    ///
+    /// Example: peacesim validate scenarios/classic/*.toml
+    Validate {
+        /// Scenario files (or bundled names) to check.
+        #[arg(required = true)]
+        files: Vec<String>,
+    },
+    /// List the bundled scenarios, one line each.
+    ///
+    /// Example: peacesim scenarios
+    Scenarios,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run(args) => run::run(&args),
+        Command::Validate { files } => validate(&files),
+        Command::Scenarios => {
+            scenarios();
+            Ok(())
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Input(e)) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Runtime(e)) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn validate(files: &[String]) -> Result<(), Failure> {
+    let mut failed = 0;
+    for file in files {
+        match peacesim_scenario::load(file, &[]) {
+            Ok((s, _)) => println!(
+                "ok {file}: {} ({}x{}, {} population(s), {} force(s), {} schedule entries)",
+                s.name,
+                s.grid.width,
+                s.grid.height,
+                s.populations.len(),
+                s.forces.len(),
+                s.schedule.len()
+            ),
+            Err(e) => {
+                eprintln!("{e}");
+                failed += 1;
+            }
+        }
+    }
+    if failed > 0 {
+        return Err(Failure::Input(anyhow::anyhow!("{failed} of {} file(s) invalid", files.len())));
+    }
+    Ok(())
+}
+
+fn scenarios() {
+    let all: Vec<_> = peacesim_scenario::bundled::all().collect();
+    let width = all.iter().map(|b| b.name.len()).max().unwrap_or(0);
+    for b in all {
+        println!("{:width$}  {}", b.name, b.summary());
+    }
+}

@@ -1,0 +1,43 @@
+//! Output files written so that a crash never leaves a torn file: each is written beside its final name
+//! and renamed into place when complete.
+
+use anyhow::Context;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+/// A file being written; it appears under its final name only when [`AtomicFile::commit`] succeeds.
+pub(crate) struct AtomicFile {
+    final_path: PathBuf,
+    temp_path: PathBuf,
+    writer: BufWriter<File>,
+}
+
+impl AtomicFile {
+    /// Starts writing `dir/name`.
+    pub(crate) fn create(dir: &Path, name: &str) -> anyhow::Result<Self> {
+        let final_path = dir.join(name);
+        let temp_path = dir.join(format!(".{name}.partial"));
+        let file = File::create(&temp_path).with_context(|| format!("cannot create {}", temp_path.display()))?;
+        Ok(AtomicFile { final_path, temp_path, writer: BufWriter::new(file) })
+    }
+
+    /// The writer.
+    pub(crate) fn writer(&mut self) -> &mut BufWriter<File> {
+        &mut self.writer
+    }
+
+    /// Flushes, syncs and renames into place.
+    pub(crate) fn commit(mut self) -> anyhow::Result<PathBuf> {
+        self.writer.flush().with_context(|| format!("cannot write {}", self.temp_path.display()))?;
+        self.writer.get_ref().sync_all().with_context(|| format!("cannot sync {}", self.temp_path.display()))?;
+        std::fs::rename(&self.temp_path, &self.final_path)
+            .with_context(|| format!("cannot move {} into place", self.final_path.display()))?;
+        Ok(self.final_path)
+    }
+}
+
+/// Formats a metric value: integers without a decimal point, others in Rust's shortest round-trip form.
+pub(crate) fn number(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 { format!("{}", v as i64) } else { format!("{v}") }
+}

@@ -1,0 +1,183 @@
+//! `peacesim run`: one seeded simulation to timeseries.csv, events.csv and summary.json.
+
+use crate::Failure;
+use crate::output::{AtomicFile, number};
+use anyhow::{Context, anyhow};
+use clap::Args;
+use peacesim_core::Simulation;
+use peacesim_scenario::{Override, ScenarioSource};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::PathBuf;
+
+/// Arguments of `peacesim run`.
+#[derive(Args, Debug)]
+pub(crate) struct RunArgs {
+    /// A scenario file, or the name of a bundled scenario (see `peacesim scenarios`).
+    scenario: String,
+    /// Seed (default: the scenario's `seed`).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Ticks to run (default: the scenario's `ticks`).
+    #[arg(long)]
+    ticks: Option<u64>,
+    /// Output directory (default: out/<scenario>-seed<N>); created if missing, files in it replaced.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Override a scenario value by its dotted key path, e.g. --set rules.legitimacy=0.7 (repeatable).
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    set: Vec<String>,
+}
+
+/// Outcome measures of one run, in summary.json.
+#[derive(Serialize)]
+struct Outcomes {
+    peak_active: f64,
+    peak_active_tick: u64,
+    /// Episodes in which actives exceeded 50 (Epstein's outburst), counted on entry.
+    outbursts: u64,
+    total_activations: f64,
+    total_arrests: f64,
+    total_births: f64,
+    total_deaths: f64,
+    /// First tick at which some population had no living member (Model II), if any.
+    extinction_tick: Option<u64>,
+}
+
+#[derive(Serialize)]
+struct Summary<'a> {
+    scenario: &'a str,
+    scenario_source: String,
+    scenario_fingerprint: String,
+    seed: u64,
+    ticks: u64,
+    peacesim_version: &'a str,
+    overrides: &'a [String],
+    final_state_hash: String,
+    final_metrics: BTreeMap<&'a str, f64>,
+    outcomes: Outcomes,
+}
+
+/// Runs `peacesim run`.
+pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
+    let overrides = args.set.iter().map(|s| Override::parse(s)).collect::<Result<Vec<_>, _>>()?;
+    let (scenario, source) = peacesim_scenario::load(&args.scenario, &overrides)?;
+    let seed = args.seed.unwrap_or(scenario.seed);
+    let ticks = args.ticks.unwrap_or(scenario.ticks);
+    let mut sim = Simulation::new(&scenario, seed).map_err(|e| Failure::Input(e.into()))?;
+    let out = args.out.clone().unwrap_or_else(|| PathBuf::from("out").join(format!("{}-seed{seed}", scenario.name)));
+    std::fs::create_dir_all(&out)
+        .with_context(|| format!("cannot create {}", out.display()))
+        .map_err(Failure::Runtime)?;
+    write_run(&mut sim, ticks, &out, &scenario, &source, &args.set).map_err(Failure::Runtime)
+}
+
+fn write_run(
+    sim: &mut Simulation,
+    ticks: u64,
+    out: &std::path::Path,
+    scenario: &peacesim_scenario::Scenario,
+    source: &ScenarioSource,
+    overrides: &[String],
+) -> anyhow::Result<()> {
+    let names: Vec<String> = sim.metric_names().to_vec();
+    let column = |name: &str| names.iter().position(|n| n == name);
+    let (active_col, groups) = (
+        column("active").ok_or_else(|| anyhow!("no `active` metric"))?,
+        sim.params().populations.keys().cloned().collect::<Vec<_>>(),
+    );
+    let alive_cols: Vec<usize> =
+        if groups.len() > 1 { groups.iter().filter_map(|g| column(&format!("alive_{g}"))).collect() } else { vec![] };
+
+    let mut timeseries = AtomicFile::create(out, "timeseries.csv")?;
+    let mut events = AtomicFile::create(out, "events.csv")?;
+    let mut ts = csv::Writer::from_writer(timeseries.writer());
+    let mut ev = csv::Writer::from_writer(events.writer());
+    ts.write_record(std::iter::once("tick").chain(names.iter().map(String::as_str)))?;
+    ev.write_record(["tick", "kind", "x", "y", "actor", "target", "value", "detail"])?;
+
+    let mut totals = [0.0f64; 4];
+    let total_cols = ["activations", "arrests", "births", "deaths"].map(column);
+    let (mut peak, mut peak_tick, mut outbursts, mut in_outburst, mut extinction) = (f64::MIN, 0, 0, false, None);
+    let mut row = Vec::with_capacity(names.len() + 1);
+    for t in 0..=ticks {
+        if t > 0 {
+            sim.step();
+        }
+        let values = sim.metrics();
+        row.clear();
+        row.push(t.to_string());
+        row.extend(values.iter().map(|&v| number(v)));
+        ts.write_record(&row)?;
+        for e in sim.events() {
+            let opt = |v: Option<u32>| v.map(|v| v.to_string()).unwrap_or_default();
+            ev.write_record([
+                e.tick.to_string(),
+                e.kind.as_str().to_owned(),
+                e.x.map(|v| v.to_string()).unwrap_or_default(),
+                e.y.map(|v| v.to_string()).unwrap_or_default(),
+                opt(e.actor),
+                opt(e.target),
+                number(e.value),
+                e.detail.clone(),
+            ])?;
+        }
+        let active = values[active_col];
+        if active > peak {
+            (peak, peak_tick) = (active, t);
+        }
+        if active > 50.0 && !in_outburst {
+            outbursts += 1;
+        }
+        in_outburst = active > 50.0;
+        for (total, col) in totals.iter_mut().zip(total_cols) {
+            *total += col.map_or(0.0, |c| values[c]);
+        }
+        if extinction.is_none() && alive_cols.iter().any(|&c| values[c] == 0.0) {
+            extinction = Some(t);
+        }
+    }
+    ts.flush()?;
+    ev.flush()?;
+    drop(ts);
+    drop(ev);
+    let final_metrics = names.iter().map(String::as_str).zip(sim.metrics().iter().copied()).collect();
+    let summary = Summary {
+        scenario: &scenario.name,
+        scenario_source: match source {
+            ScenarioSource::File(p) => p.display().to_string(),
+            ScenarioSource::Bundled(name) => format!("bundled:{name}"),
+        },
+        scenario_fingerprint: format!("{:016x}", scenario.fingerprint()),
+        seed: sim.seed(),
+        ticks,
+        peacesim_version: peacesim_core::VERSION,
+        overrides,
+        final_state_hash: format!("{:016x}", sim.state_hash()),
+        final_metrics,
+        outcomes: Outcomes {
+            peak_active: peak,
+            peak_active_tick: peak_tick,
+            outbursts,
+            total_activations: totals[0],
+            total_arrests: totals[1],
+            total_births: totals[2],
+            total_deaths: totals[3],
+            extinction_tick: extinction,
+        },
+    };
+    let mut summary_file = AtomicFile::create(out, "summary.json")?;
+    serde_json::to_writer_pretty(summary_file.writer(), &summary)?;
+    summary_file.writer().write_all(b"\n")?;
+    let paths = [timeseries.commit()?, events.commit()?, summary_file.commit()?];
+    println!(
+        "{} seed {} ran {ticks} ticks: peak {peak} actives at tick {peak_tick}, {outbursts} outburst(s)",
+        scenario.name,
+        sim.seed()
+    );
+    for p in paths {
+        println!("wrote {}", p.display());
+    }
+    Ok(())
+}

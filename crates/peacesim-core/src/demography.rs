@@ -1,0 +1,99 @@
+//! Demography (Epstein's Model II): ageing, death at the maximum age, and cloning onto empty cells; and
+//! removal of the dead from the world.
+
+use crate::civilians::{Citizen, CitizenState};
+use crate::events::{Event, EventKind, EventLog};
+use crate::grid::{Grid, OCCUPIED, Position, citizen_flags};
+use crate::rng::{RngStreams, Stream};
+use crate::world::{AgentId, Clock, Params, Roster, Tally};
+use bevy_ecs::prelude::*;
+use rand::RngExt;
+
+/// Despawns citizens that died last tick and drops them from the roster (run first in a tick, so that
+/// metrics and state hashes of the tick they died in still see them as dead).
+pub(crate) fn remove_dead(
+    mut commands: Commands,
+    citizens: Query<&Citizen>,
+    mut roster: ResMut<Roster>,
+    tally: Res<Tally>,
+) {
+    if !tally.any_died {
+        return;
+    }
+    roster.citizens.retain(|&e| match citizens.get(e) {
+        Ok(c) if c.state == CitizenState::Dead => {
+            commands.entity(e).despawn();
+            false
+        }
+        _ => true,
+    });
+}
+
+/// Ages every citizen; the old die, and free citizens clone with the scenario's probability.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn age_and_reproduce(
+    mut commands: Commands,
+    mut citizens: Query<(&AgentId, &Position, &mut Citizen)>,
+    mut grid: ResMut<Grid>,
+    mut rngs: ResMut<RngStreams>,
+    mut roster: ResMut<Roster>,
+    mut log: ResMut<EventLog>,
+    mut tally: ResMut<Tally>,
+    params: Res<Params>,
+    clock: Res<Clock>,
+) {
+    let Some(demography) = &params.scenario.demography else { return };
+    let keep_cell = params.scenario.rules.jailed_keep_cell;
+    let existing = roster.citizens.len();
+    for i in 0..existing {
+        let entity = roster.citizens[i];
+        let Ok((id, pos, mut c)) = citizens.get_mut(entity) else { continue };
+        if c.state == CitizenState::Dead {
+            continue;
+        }
+        c.age += 1;
+        if c.age >= demography.max_age {
+            if c.state != CitizenState::Jailed || keep_cell {
+                grid.clear(*pos);
+            }
+            c.state = CitizenState::Dead;
+            tally.deaths += 1;
+            log.push(Event {
+                tick: clock.tick,
+                kind: EventKind::Death,
+                x: Some(pos.x),
+                y: Some(pos.y),
+                actor: Some(id.0),
+                target: None,
+                value: f64::from(c.age),
+                detail: String::new(),
+            });
+            continue;
+        }
+        if c.state == CitizenState::Jailed {
+            continue;
+        }
+        let rng = rngs.get(Stream::Demography);
+        if !rng.random_bool(demography.clone_probability) {
+            continue;
+        }
+        let shape = &params.citizen_vision[c.group as usize];
+        let Some(cell) = grid.random_in(*pos, shape, rng, |f| f & OCCUPIED == 0) else { continue };
+        let child_id = roster.allocate_id();
+        let child = Citizen { state: CitizenState::Quiescent, jail_left: 0, age: 0, home: cell, ..*c };
+        let e = commands.spawn((child_id, cell, child)).id();
+        grid.place(cell, e, citizen_flags(c.group, false));
+        roster.citizens.push(e);
+        tally.births += 1;
+        log.push(Event {
+            tick: clock.tick,
+            kind: EventKind::Birth,
+            x: Some(cell.x),
+            y: Some(cell.y),
+            actor: Some(id.0),
+            target: Some(child_id.0),
+            value: 0.0,
+            detail: String::new(),
+        });
+    }
+}

@@ -1,0 +1,33 @@
+//! The peacesim simulation core.
+//!
+//! A [`Simulation`] is one seeded, deterministic run of a [`peacesim_scenario::Scenario`]: a bevy_ecs
+//! `World` holding agents as entities ([`Citizen`], [`ForceMember`], with [`Position`] and a stable
+//! [`AgentId`]) and resources (the [`Grid`] index, live [`Params`], [`RngStreams`], the [`EventLog`],
+//! [`Metrics`]), and a `Schedule` whose [`TickSet`]s run in a fixed order on one thread.
+//!
+//! The core does no IO, reads no clock and owns no threads: it exposes metrics, events and a state hash;
+//! writers live in the CLI and batch crates.
+
+pub mod activation;
+pub mod civilians;
+pub mod demography;
+pub mod events;
+pub mod forces;
+pub mod grid;
+pub mod metrics;
+pub mod rng;
+pub mod schedule;
+mod sim;
+pub mod world;
+
+pub use civilians::{Citizen, CitizenState};
+pub use events::{Event, EventKind, EventLog};
+pub use forces::ForceMember;
+pub use grid::{Grid, Neighbourhood, Position};
+pub use metrics::Metrics;
+pub use rng::{RngStreams, Stream};
+pub use sim::{SimError, Simulation, TickSet};
+pub use world::{AgentId, Params};
+
+/// The peacesim version, written into summaries and manifests.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

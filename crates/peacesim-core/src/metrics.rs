@@ -1,0 +1,121 @@
+//! Per-tick metrics: one row of named numbers, computed after everyone has acted.
+
+use crate::civilians::{Citizen, CitizenState, grievance};
+use crate::world::{Params, Roster, Tally};
+use bevy_ecs::prelude::*;
+
+/// Per-group counters of one tick.
+const PER_GROUP: [&str; 5] = ["quiescent", "active", "jailed", "alive", "killed"];
+
+/// The latest metrics row and its column names (fixed for the run).
+#[derive(Resource, Debug, Clone)]
+pub struct Metrics {
+    /// Column names, snake_case, in output order.
+    pub names: Vec<String>,
+    /// Values of the latest tick, aligned with `names`.
+    pub values: Vec<f64>,
+    /// Per-group scratch: [group][PER_GROUP index].
+    scratch: Vec<[f64; 5]>,
+}
+
+impl Metrics {
+    /// The columns for a run with these populations and forces.
+    pub fn new(params: &Params) -> Self {
+        let mut names: Vec<String> = [
+            "quiescent",
+            "active",
+            "jailed",
+            "alive",
+            "killed",
+            "activations",
+            "arrests",
+            "releases",
+            "births",
+            "deaths",
+            "cops",
+            "mean_grievance",
+            "legitimacy",
+            "tension",
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+        if params.groups.len() > 1 {
+            for group in &params.groups {
+                names.extend(PER_GROUP.iter().map(|m| format!("{m}_{group}")));
+            }
+        }
+        let values = vec![0.0; names.len()];
+        Metrics { names, values, scratch: vec![[0.0; 5]; params.groups.len()] }
+    }
+
+    /// Value of the named metric in the latest row.
+    pub fn get(&self, name: &str) -> Option<f64> {
+        self.names.iter().position(|n| n == name).map(|i| self.values[i])
+    }
+}
+
+/// Computes this tick's row. Iterates citizens in storage order, so every sum is an integer (hardship in
+/// 32-bit fixed point): the result does not depend on the order, and so is reproducible bit for bit.
+pub(crate) fn record_metrics(
+    citizens: Query<&Citizen>,
+    roster: Res<Roster>,
+    tally: Res<Tally>,
+    params: Res<Params>,
+    mut metrics: ResMut<Metrics>,
+) {
+    const ONE: f64 = 4_294_967_296.0;
+    let rules = &params.scenario.rules;
+    let metrics = &mut *metrics;
+    for row in &mut metrics.scratch {
+        *row = [0.0; 5];
+    }
+    let groups = metrics.scratch.len();
+    let mut counts = [[0u64; 3]; 8];
+    let (mut hardship_sum, mut tense) = (0u64, 0u64);
+    // A quiescent agent is "tense" (aggrieved but deterred) when H (1 - L) > T.
+    for c in &citizens {
+        let column = match c.state {
+            CitizenState::Quiescent => 0,
+            CitizenState::Active => 1,
+            CitizenState::Jailed => 2,
+            CitizenState::Dead => continue,
+        };
+        counts[c.group as usize][column] += 1;
+        hardship_sum += (c.hardship * ONE) as u64;
+        tense += u64::from(column == 0 && grievance(c.hardship, rules.legitimacy) > rules.threshold);
+    }
+    for ((row, count), killed) in metrics.scratch.iter_mut().zip(&counts[..groups]).zip(&tally.killed) {
+        row[0] = count[0] as f64;
+        row[1] = count[1] as f64;
+        row[2] = count[2] as f64;
+        row[3] = (count[0] + count[1] + count[2]) as f64;
+        row[4] = *killed as f64;
+    }
+    let total = |i: usize| metrics.scratch.iter().map(|r| r[i]).sum::<f64>();
+    let (quiescent, active, jailed, alive, killed) = (total(0), total(1), total(2), total(3), total(4));
+    let mean_hardship = if alive > 0.0 { hardship_sum as f64 / ONE / alive } else { 0.0 };
+    let head = [
+        quiescent,
+        active,
+        jailed,
+        alive,
+        killed,
+        tally.activations as f64,
+        tally.arrests as f64,
+        tally.releases as f64,
+        tally.births as f64,
+        tally.deaths as f64,
+        roster.members.len() as f64,
+        grievance(mean_hardship, rules.legitimacy),
+        rules.legitimacy,
+        if quiescent > 0.0 { tense as f64 / quiescent } else { 0.0 },
+    ];
+    metrics.values.clear();
+    metrics.values.extend_from_slice(&head);
+    if groups > 1 {
+        for row in &metrics.scratch {
+            metrics.values.extend_from_slice(row);
+        }
+    }
+}

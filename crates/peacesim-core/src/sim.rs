@@ -1,0 +1,330 @@
+//! [`Simulation`]: one seeded run of a scenario, owning its bevy_ecs `World` and `Schedule`.
+
+use crate::activation::activate_agents;
+use crate::civilians::{Citizen, CitizenState};
+use crate::demography::{age_and_reproduce, remove_dead};
+use crate::events::{Event, EventLog};
+use crate::forces::{ForceMember, ForceResize, reconcile_forces};
+use crate::grid::{FORCE, Grid, Position, citizen_flags};
+use crate::metrics::{Metrics, record_metrics};
+use crate::rng::{RngStreams, Stream};
+use crate::schedule::{Timeline, apply_due, apply_schedule};
+use crate::world::{AgentId, Clock, Params, Roster, Tally};
+use bevy_ecs::prelude::*;
+use bevy_ecs::schedule::{ApplyDeferred, SingleThreadedExecutor};
+use peacesim_scenario::{Distribution, DistributionKind, Placement, Scenario, validate};
+use rand::RngExt;
+use rand_chacha::ChaCha8Rng;
+
+/// The phases of a tick, run in this order on a single-threaded executor.
+#[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TickSet {
+    /// Remove last tick's dead, apply scheduled changes, resize forces.
+    Schedule,
+    /// Every agent acts once, in shuffled order.
+    Activation,
+    /// Ageing, deaths and births.
+    Demography,
+    /// The tick's metrics row.
+    Metrics,
+}
+
+/// Why a simulation could not be built.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SimError {
+    /// The scenario fails validation (parse it with `peacesim_scenario::parse_scenario` for located errors).
+    #[error("invalid scenario: {}", .0.iter().map(|(k, m)| format!("{k}: {m}")).collect::<Vec<_>>().join("; "))]
+    InvalidScenario(Vec<(String, String)>),
+}
+
+/// One seeded, deterministic run.
+pub struct Simulation {
+    world: World,
+    tick_schedule: Schedule,
+    metrics_schedule: Schedule,
+    seed: u64,
+}
+
+impl std::fmt::Debug for Simulation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Simulation").field("seed", &self.seed).field("tick", &self.tick()).finish_non_exhaustive()
+    }
+}
+
+impl Simulation {
+    /// Builds the world for `scenario` with `seed` and records tick 0's metrics.
+    pub fn new(scenario: &Scenario, seed: u64) -> Result<Self, SimError> {
+        let problems = validate(scenario);
+        if !problems.is_empty() {
+            return Err(SimError::InvalidScenario(problems));
+        }
+        let mut world = World::new();
+        let timeline = Timeline::new(scenario);
+        let mut params = Params::new(scenario);
+        let mut log = EventLog { events: Vec::new(), enabled: true };
+        let mut resize = ForceResize::default();
+        apply_due(&timeline, &mut params, &mut resize, &mut log, 0);
+
+        let mut rngs = RngStreams::new(seed);
+        let mut grid = Grid::new(scenario.grid.width, scenario.grid.height, scenario.grid.topology);
+        let mut roster = Roster::default();
+        populate(&mut world, &params, &mut grid, &mut roster, &mut rngs);
+
+        world.insert_resource(Metrics::new(&params));
+        world.insert_resource(Tally { killed: vec![0; params.groups.len()], ..Tally::default() });
+        world.insert_resource(params);
+        world.insert_resource(timeline);
+        world.insert_resource(log);
+        world.insert_resource(ForceResize::default());
+        world.insert_resource(rngs);
+        world.insert_resource(grid);
+        world.insert_resource(roster);
+        world.insert_resource(Clock::default());
+
+        let mut tick_schedule = Schedule::default();
+        tick_schedule.set_executor(SingleThreadedExecutor::new());
+        tick_schedule
+            .configure_sets((TickSet::Schedule, TickSet::Activation, TickSet::Demography, TickSet::Metrics).chain());
+        tick_schedule.add_systems(
+            (remove_dead, apply_schedule, reconcile_forces, ApplyDeferred).chain().in_set(TickSet::Schedule),
+        );
+        tick_schedule.add_systems(activate_agents.in_set(TickSet::Activation));
+        tick_schedule.add_systems((age_and_reproduce, ApplyDeferred).chain().in_set(TickSet::Demography));
+        tick_schedule.add_systems(record_metrics.in_set(TickSet::Metrics));
+
+        let mut metrics_schedule = Schedule::default();
+        metrics_schedule.set_executor(SingleThreadedExecutor::new());
+        metrics_schedule.add_systems(record_metrics);
+        metrics_schedule.run(&mut world);
+
+        Ok(Simulation { world, tick_schedule, metrics_schedule, seed })
+    }
+
+    /// Advances one tick.
+    pub fn step(&mut self) {
+        self.world.resource_mut::<EventLog>().events.clear();
+        self.world.resource_mut::<Tally>().start_tick();
+        self.world.resource_mut::<Clock>().tick += 1;
+        self.tick_schedule.run(&mut self.world);
+    }
+
+    /// Advances `ticks` ticks.
+    pub fn run(&mut self, ticks: u64) {
+        for _ in 0..ticks {
+            self.step();
+        }
+    }
+
+    /// Ticks completed (0 right after construction).
+    pub fn tick(&self) -> u64 {
+        self.world.resource::<Clock>().tick
+    }
+
+    /// The seed the run was built with.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// Metric column names, fixed for the run.
+    pub fn metric_names(&self) -> &[String] {
+        &self.world.resource::<Metrics>().names
+    }
+
+    /// The latest tick's metrics, aligned with [`Simulation::metric_names`].
+    pub fn metrics(&self) -> &[f64] {
+        &self.world.resource::<Metrics>().values
+    }
+
+    /// One metric of the latest tick by name.
+    pub fn metric(&self, name: &str) -> Option<f64> {
+        self.world.resource::<Metrics>().get(name)
+    }
+
+    /// Events of the latest tick, in the order they happened.
+    pub fn events(&self) -> &[Event] {
+        &self.world.resource::<EventLog>().events
+    }
+
+    /// Turns event recording on or off (throughput benchmarks switch it off).
+    pub fn set_event_recording(&mut self, enabled: bool) {
+        self.world.resource_mut::<EventLog>().enabled = enabled;
+    }
+
+    /// The live parameters (the scenario as the schedule has changed it so far).
+    pub fn params(&self) -> &Scenario {
+        &self.world.resource::<Params>().scenario
+    }
+
+    /// Number of living citizens plus force members.
+    pub fn agent_count(&self) -> usize {
+        let roster = self.world.resource::<Roster>();
+        roster.citizens.len() + roster.members.len()
+    }
+
+    /// Recomputes the metrics row from the current state (used after setup; exposed for tools that edit state).
+    pub fn refresh_metrics(&mut self) {
+        self.metrics_schedule.run(&mut self.world);
+    }
+
+    /// A 64-bit hash of the sorted agent state (id, kind, cell, state, jail term, age, attributes) and the
+    /// tick. Equal hashes at every tick are how tests and replays check determinism.
+    pub fn state_hash(&mut self) -> u64 {
+        let mut h = StateHasher::default();
+        h.word(self.tick());
+        let roster = self.world.resource::<Roster>();
+        for &e in &roster.citizens {
+            let entity = self.world.entity(e);
+            let (Some(id), Some(pos), Some(c)) =
+                (entity.get::<AgentId>(), entity.get::<Position>(), entity.get::<Citizen>())
+            else {
+                continue;
+            };
+            if c.state == CitizenState::Dead {
+                continue;
+            }
+            h.word(u64::from(id.0) << 8 | u64::from(c.group));
+            h.word(u64::from(pos.x) << 48 | u64::from(pos.y) << 32 | u64::from(c.state.code()) << 24);
+            h.word(u64::from(c.jail_left) << 32 | u64::from(c.age));
+            h.word(c.hardship.to_bits());
+            h.word(c.risk_aversion.to_bits());
+        }
+        for &e in &roster.members {
+            let entity = self.world.entity(e);
+            let (Some(id), Some(pos), Some(m)) =
+                (entity.get::<AgentId>(), entity.get::<Position>(), entity.get::<ForceMember>())
+            else {
+                continue;
+            };
+            h.word(1 << 63 | u64::from(id.0) << 8 | u64::from(m.force));
+            h.word(u64::from(pos.x) << 48 | u64::from(pos.y) << 32);
+        }
+        h.finish()
+    }
+}
+
+/// FNV-1a over 64-bit words: stable across platforms and releases.
+#[derive(Debug)]
+struct StateHasher(u64);
+
+impl Default for StateHasher {
+    fn default() -> Self {
+        StateHasher(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl StateHasher {
+    fn word(&mut self, w: u64) {
+        for b in w.to_le_bytes() {
+            self.0 ^= u64::from(b);
+            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// Draws one attribute value in [0, 1].
+fn draw(d: &Distribution, rng: &mut ChaCha8Rng) -> f64 {
+    match d.kind {
+        DistributionKind::Uniform => {
+            let (low, high) = (d.low.unwrap_or(0.0), d.high.unwrap_or(1.0));
+            low + (high - low) * rng.random::<f64>()
+        }
+        DistributionKind::Constant => d.value.unwrap_or(0.0),
+        DistributionKind::Normal => {
+            // Box-Muller from two uniforms; 1 - u keeps the logarithm finite.
+            let (u1, u2): (f64, f64) = (rng.random(), rng.random());
+            let z = (-2.0 * (1.0 - u1).ln()).sqrt() * (std::f64::consts::TAU * u2).cos();
+            (d.mean.unwrap_or(0.5) + d.sd.unwrap_or(0.0) * z).clamp(0.0, 1.0)
+        }
+    }
+}
+
+/// What goes on one cell at setup.
+#[derive(Clone, Copy)]
+enum Slot {
+    Citizen(u8),
+    Member(u8),
+}
+
+/// Places the initial populations and forces; agent ids follow placement order.
+fn populate(world: &mut World, params: &Params, grid: &mut Grid, roster: &mut Roster, rngs: &mut RngStreams) {
+    let scenario = &params.scenario;
+    let cells = grid.cells();
+    let mut placements: Vec<(usize, Slot)> = Vec::new();
+    match scenario.grid.placement {
+        Placement::ExactCount => {
+            let mut slots = Vec::new();
+            for (g, p) in scenario.populations.values().enumerate() {
+                slots.extend(std::iter::repeat_n(Slot::Citizen(g as u8), p.initial_count(params.cells) as usize));
+            }
+            for (f, force) in scenario.forces.values().enumerate() {
+                slots.extend(std::iter::repeat_n(Slot::Member(f as u8), force.target_count(params.cells) as usize));
+            }
+            // Partial Fisher-Yates: the first slots.len() entries become distinct uniform random cells.
+            let mut cell_ids: Vec<usize> = (0..cells).collect();
+            let rng = rngs.get(Stream::Setup);
+            for (i, slot) in slots.into_iter().enumerate().take(cells) {
+                let j = rng.random_range(i..cells);
+                cell_ids.swap(i, j);
+                placements.push((cell_ids[i], slot));
+            }
+        }
+        Placement::PerCell => {
+            let mut thresholds: Vec<(f64, Slot)> = Vec::new();
+            let mut acc = 0.0;
+            for (g, p) in scenario.populations.values().enumerate() {
+                acc += p.density.unwrap_or(0.0);
+                thresholds.push((acc, Slot::Citizen(g as u8)));
+            }
+            for (f, force) in scenario.forces.values().enumerate() {
+                acc += force.density.unwrap_or(0.0);
+                thresholds.push((acc, Slot::Member(f as u8)));
+            }
+            let rng = rngs.get(Stream::Setup);
+            for cell in 0..cells {
+                let u: f64 = rng.random();
+                if let Some(&(_, slot)) = thresholds.iter().find(|(t, _)| u < *t) {
+                    placements.push((cell, slot));
+                }
+            }
+        }
+    }
+
+    let populations: Vec<_> = scenario.populations.values().collect();
+    for (cell, slot) in placements {
+        let pos = grid.position(cell);
+        let id = roster.allocate_id();
+        match slot {
+            Slot::Citizen(g) => {
+                let p = populations[g as usize];
+                let rng = rngs.get(Stream::Setup);
+                let hardship = draw(&p.hardship, rng);
+                let risk_aversion = draw(&p.risk_aversion, rng);
+                let age = match &scenario.demography {
+                    Some(d) => rngs.get(Stream::Demography).random_range(0..d.max_age),
+                    None => 0,
+                };
+                let citizen = Citizen {
+                    group: g,
+                    hardship,
+                    risk_aversion,
+                    state: CitizenState::Quiescent,
+                    jail_left: 0,
+                    age,
+                    home: pos,
+                };
+                let e = world.spawn((id, pos, citizen)).id();
+                grid.place(pos, e, citizen_flags(g, false));
+                roster.citizens.push(e);
+            }
+            Slot::Member(f) => {
+                let e = world.spawn((id, pos, ForceMember { force: f })).id();
+                grid.place(pos, e, FORCE);
+                roster.members.push(e);
+            }
+        }
+    }
+}

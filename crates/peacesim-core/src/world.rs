@@ -1,0 +1,111 @@
+//! Resources shared by every concept: the clock, live parameters, the roster of agents in stable id order,
+//! and per-tick tallies.
+
+use crate::grid::Neighbourhood;
+use bevy_ecs::prelude::*;
+use peacesim_scenario::Scenario;
+
+/// A stable agent id: assigned in creation order, never reused. Order-sensitive work iterates agents by it.
+#[derive(Component, Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct AgentId(pub u32);
+
+/// The current tick (0 after setup).
+#[derive(Resource, Debug, Clone, Copy, Default)]
+pub struct Clock {
+    /// Ticks completed.
+    pub tick: u64,
+}
+
+/// Live parameters: the scenario as the schedule has changed it so far, plus what is derived from it.
+#[derive(Resource, Debug, Clone)]
+pub struct Params {
+    /// Current values of every scenario parameter.
+    pub scenario: Scenario,
+    /// Population names, in group-index order.
+    pub groups: Vec<String>,
+    /// Force names, in force-index order.
+    pub forces: Vec<String>,
+    /// Vision per population.
+    pub citizen_vision: Vec<Neighbourhood>,
+    /// Whether each population moves.
+    pub citizen_movement: Vec<bool>,
+    /// Vision per force.
+    pub force_vision: Vec<Neighbourhood>,
+    /// Whether each force moves.
+    pub force_movement: Vec<bool>,
+    /// Cells on the grid.
+    pub cells: u64,
+}
+
+impl Params {
+    /// Derives the live parameters from a scenario.
+    pub fn new(scenario: &Scenario) -> Self {
+        Params {
+            groups: scenario.populations.keys().cloned().collect(),
+            forces: scenario.forces.keys().cloned().collect(),
+            citizen_vision: scenario.populations.values().map(|p| Neighbourhood::new(&p.vision)).collect(),
+            citizen_movement: scenario.populations.values().map(|p| p.movement).collect(),
+            force_vision: scenario.forces.values().map(|f| Neighbourhood::new(&f.vision)).collect(),
+            force_movement: scenario.forces.values().map(|f| f.movement).collect(),
+            cells: u64::from(scenario.grid.width) * u64::from(scenario.grid.height),
+            scenario: scenario.clone(),
+        }
+    }
+}
+
+/// Every agent entity in stable id order (appended at creation, removed after death), plus scratch space
+/// reused every tick so that activation allocates nothing.
+#[derive(Resource, Debug, Default, Clone)]
+pub struct Roster {
+    /// Citizens, in id order.
+    pub citizens: Vec<Entity>,
+    /// Force members, in id order.
+    pub members: Vec<Entity>,
+    /// The next id to hand out.
+    pub next_id: u32,
+    /// This tick's activation order: (entity, is a force member).
+    pub(crate) order: Vec<(Entity, bool)>,
+}
+
+impl Roster {
+    /// Hands out the next stable id.
+    pub fn allocate_id(&mut self) -> AgentId {
+        let id = AgentId(self.next_id);
+        self.next_id += 1;
+        id
+    }
+}
+
+/// Counts of things that happened, per tick and cumulative.
+#[derive(Resource, Debug, Default, Clone)]
+pub struct Tally {
+    /// Arrests this tick.
+    pub arrests: u64,
+    /// Releases this tick.
+    pub releases: u64,
+    /// Quiescent-to-active transitions this tick.
+    pub activations: u64,
+    /// Kills this tick.
+    pub kills: u64,
+    /// Births this tick.
+    pub births: u64,
+    /// Deaths of age this tick.
+    pub deaths: u64,
+    /// Citizens killed, cumulative, per group.
+    pub killed: Vec<u64>,
+    /// Whether anyone died in the last tick (so the dead must be removed).
+    pub any_died: bool,
+}
+
+impl Tally {
+    /// Resets the per-tick counts.
+    pub fn start_tick(&mut self) {
+        self.any_died = self.deaths > 0 || self.kills > 0;
+        self.kills = 0;
+        self.arrests = 0;
+        self.releases = 0;
+        self.activations = 0;
+        self.births = 0;
+        self.deaths = 0;
+    }
+}

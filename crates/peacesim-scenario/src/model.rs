@@ -1,0 +1,385 @@
+//! The typed scenario: plain data, deserialised from TOML with every field checked.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The schema version this build reads and writes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// One scenario: a map, its populations and security forces, the rules they follow, and a schedule.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Must equal [`SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// Short name, used in output file names and summaries.
+    pub name: String,
+    /// One paragraph on what the scenario is and where its numbers come from.
+    #[serde(default)]
+    pub description: String,
+    /// Default number of ticks to run (one tick is one day unless the scenario says otherwise).
+    #[serde(default = "default_ticks")]
+    pub ticks: u64,
+    /// Default seed.
+    #[serde(default)]
+    pub seed: u64,
+    /// The grid.
+    pub grid: GridSpec,
+    /// Behavioural rules, including every one of Epstein's ambiguities as an explicit switch.
+    pub rules: Rules,
+    /// Civilian populations (ethnic groups in Epstein's Model II), keyed by name.
+    pub populations: BTreeMap<String, Population>,
+    /// Security forces (Epstein's cops; peacekeepers in Model II), keyed by name.
+    #[serde(default)]
+    pub forces: BTreeMap<String, Force>,
+    /// Births and deaths by age (Epstein's Model II); absent means a fixed population.
+    #[serde(default)]
+    pub demography: Option<Demography>,
+    /// Tick-keyed changes and linear ramps of runtime parameters.
+    #[serde(default)]
+    pub schedule: Vec<ScheduleEntry>,
+}
+
+fn default_ticks() -> u64 {
+    500
+}
+
+/// Grid size, topology and how agents are placed at tick 0.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GridSpec {
+    /// Cells along x.
+    pub width: u32,
+    /// Cells along y.
+    pub height: u32,
+    /// Whether the edges wrap around.
+    pub topology: Topology,
+    /// How initial densities become agents.
+    #[serde(default)]
+    pub placement: Placement,
+}
+
+/// Grid topology.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Topology {
+    /// Edges wrap around (Epstein, NetLogo, Mesa).
+    Torus,
+    /// Edges are walls; neighbourhoods are clipped.
+    Bounded,
+}
+
+/// How populations and forces are placed at tick 0.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Placement {
+    /// `round(density * cells)` agents of each kind on distinct random cells (Epstein, NetLogo).
+    #[default]
+    ExactCount,
+    /// Each cell independently holds a force member with probability equal to the summed force densities,
+    /// else a citizen with the population densities, else nothing (Mesa's example).
+    PerCell,
+}
+
+/// Epstein's behavioural rules and their ambiguities.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rules {
+    /// Perceived legitimacy of the government L, in [0, 1].
+    pub legitimacy: f64,
+    /// k in P = 1 - exp(-k * ratio); 2.3 makes P about 0.9 when C = A = 1.
+    #[serde(default = "default_arrest_constant")]
+    pub arrest_constant: f64,
+    /// Activation threshold T: an agent is active iff G - N > T.
+    #[serde(default = "default_threshold")]
+    pub threshold: f64,
+    /// How the cop-to-active ratio enters the arrest probability.
+    pub arrest_ratio: ArrestRatioRule,
+    /// How long an arrested agent stays in jail.
+    pub jail_term: JailTerm,
+    /// Whether a jailed agent keeps occupying its cell (Mesa) or leaves the grid until released.
+    #[serde(default)]
+    pub jailed_keep_cell: bool,
+    /// The order in which agents act within a tick.
+    #[serde(default)]
+    pub activation_order: ActivationOrder,
+    /// Whether an agent moves before it decides and acts (Epstein, NetLogo) or after (Mesa).
+    #[serde(default)]
+    pub movement_timing: MovementTiming,
+    /// Model II: active agents kill a random member of another population within vision.
+    #[serde(default)]
+    pub actives_kill: bool,
+}
+
+fn default_arrest_constant() -> f64 {
+    2.3
+}
+
+fn default_threshold() -> f64 {
+    0.1
+}
+
+/// How the ratio of security forces to actives within vision is computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ArrestRatioRule {
+    /// C / A as a real number, as the paper writes it.
+    Literal,
+    /// floor(C / A), as NetLogo's Rebellion model computes it.
+    Floor,
+    /// C / A rounded to the nearest integer with ties to even, as Python's `round()` in Mesa's example.
+    RoundHalfEven,
+}
+
+/// Jail term distribution.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JailTerm {
+    /// Which distribution terms are drawn from.
+    pub distribution: JailDistribution,
+    /// Upper bound (uniform) or the term itself (fixed), in ticks; unused for `infinite`.
+    #[serde(default)]
+    pub max: Option<u32>,
+}
+
+/// Jail term distributions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JailDistribution {
+    /// A whole number of ticks drawn uniformly from 0..=max (Epstein's U(0, J_max); Mesa's randint).
+    Uniform,
+    /// Exactly `max` ticks.
+    Fixed,
+    /// Never released (Epstein's runs 3-5, J_max = infinity).
+    Infinite,
+}
+
+/// The order in which agents act within one tick.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActivationOrder {
+    /// All citizens in shuffled order, then all force members in shuffled order.
+    #[default]
+    CitizensThenForces,
+    /// Citizens and force members together in one shuffled order (Mesa's `shuffle_do`).
+    ShuffledAll,
+}
+
+/// When an agent moves relative to its decision.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MovementTiming {
+    /// Move, then look around and act (Epstein 2002, NetLogo).
+    #[default]
+    BeforeActing,
+    /// Look around and act, then move (Mesa's example).
+    AfterActing,
+}
+
+/// A civilian population (an ethnic group in Model II).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Population {
+    /// Fraction of cells it fills at tick 0; give this or `count`.
+    #[serde(default)]
+    pub density: Option<f64>,
+    /// Number of agents at tick 0; give this or `density`.
+    #[serde(default)]
+    pub count: Option<u32>,
+    /// What an agent sees and where it may move.
+    pub vision: Vision,
+    /// Whether its agents move.
+    #[serde(default = "yes")]
+    pub movement: bool,
+    /// Hardship H.
+    #[serde(default = "unit_uniform")]
+    pub hardship: Distribution,
+    /// Risk aversion R.
+    #[serde(default = "unit_uniform")]
+    pub risk_aversion: Distribution,
+}
+
+/// A security force: cops in Model I, peacekeepers in Model II.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Force {
+    /// Fraction of cells it fills; give this or `count`. The schedule may change it mid-run.
+    #[serde(default)]
+    pub density: Option<f64>,
+    /// Number of members; give this or `density`. The schedule may change it mid-run.
+    #[serde(default)]
+    pub count: Option<u32>,
+    /// What a member sees and where it may move.
+    pub vision: Vision,
+    /// Whether its members move.
+    #[serde(default = "yes")]
+    pub movement: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn unit_uniform() -> Distribution {
+    Distribution { kind: DistributionKind::Uniform, low: Some(0.0), high: Some(1.0), value: None, mean: None, sd: None }
+}
+
+/// Neighbourhood shape and size: which cells an agent sees.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Vision {
+    /// Shape of the neighbourhood.
+    pub shape: Shape,
+    /// Radius in cells (Euclidean radii may be fractional: Epstein's 1.7 is the 8-cell Moore neighbourhood).
+    pub radius: f64,
+}
+
+/// Neighbourhood shapes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Shape {
+    /// The (2r+1)^2 - 1 cells within Chebyshev distance r.
+    Moore,
+    /// The cells within Manhattan distance r.
+    VonNeumann,
+    /// The cells within Euclidean distance r.
+    Euclidean,
+}
+
+/// A distribution of an agent attribute in [0, 1].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Distribution {
+    /// Which distribution.
+    pub kind: DistributionKind,
+    /// Lower bound (uniform).
+    #[serde(default)]
+    pub low: Option<f64>,
+    /// Upper bound (uniform).
+    #[serde(default)]
+    pub high: Option<f64>,
+    /// The value (constant).
+    #[serde(default)]
+    pub value: Option<f64>,
+    /// Mean (normal, clamped to [0, 1]).
+    #[serde(default)]
+    pub mean: Option<f64>,
+    /// Standard deviation (normal).
+    #[serde(default)]
+    pub sd: Option<f64>,
+}
+
+/// Distribution kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DistributionKind {
+    /// Uniform on [low, high).
+    Uniform,
+    /// Always `value`.
+    Constant,
+    /// Normal(mean, sd), clamped to [0, 1].
+    Normal,
+}
+
+/// Births and deaths (Epstein's Model II).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Demography {
+    /// Per-tick probability that a free agent places a clone on an empty cell within its vision.
+    pub clone_probability: f64,
+    /// Agents die when their age reaches this many ticks; initial ages are uniform on 0..max_age.
+    pub max_age: u32,
+}
+
+/// One schedule entry: a step change (`tick` and `value`) or a linear ramp (`ramp`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleEntry {
+    /// The runtime parameter it changes, as a dotted key path (see [`crate::ParamPath`]).
+    pub path: String,
+    /// Tick at which a step change takes effect.
+    #[serde(default)]
+    pub tick: Option<u64>,
+    /// New value of a step change.
+    #[serde(default)]
+    pub value: Option<f64>,
+    /// A linear ramp instead of a step change.
+    #[serde(default)]
+    pub ramp: Option<Ramp>,
+}
+
+/// A linear ramp: the parameter moves from `from` at tick `start` to `to` at tick `end`
+/// (or at `rate` per tick), then stays at `to`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ramp {
+    /// First tick of the ramp.
+    pub start: u64,
+    /// Last tick of the ramp; give this or `rate`.
+    #[serde(default)]
+    pub end: Option<u64>,
+    /// Value at `start`.
+    pub from: f64,
+    /// Value at `end` and after.
+    pub to: f64,
+    /// Change per tick (a positive magnitude); give this or `end`.
+    #[serde(default)]
+    pub rate: Option<f64>,
+}
+
+impl Ramp {
+    /// The last tick of the ramp, from `end` or derived from `rate`.
+    pub fn end_tick(&self) -> u64 {
+        match (self.end, self.rate) {
+            (Some(end), _) => end,
+            (None, Some(rate)) if rate > 0.0 => {
+                let steps = ((self.to - self.from).abs() / rate - 1e-9).ceil().max(0.0);
+                self.start + steps as u64
+            }
+            _ => self.start,
+        }
+    }
+
+    /// The ramp's value at `tick`, computed in closed form so that resuming mid-ramp gives the same bits.
+    pub fn value_at(&self, tick: u64) -> f64 {
+        let end = self.end_tick();
+        if tick <= self.start {
+            return self.from;
+        }
+        if tick >= end {
+            return self.to;
+        }
+        match self.rate {
+            Some(rate) if self.end.is_none() => {
+                let sign = if self.to >= self.from { 1.0 } else { -1.0 };
+                self.from + sign * rate * (tick - self.start) as f64
+            }
+            _ => {
+                let fraction = (tick - self.start) as f64 / (end - self.start) as f64;
+                self.from + (self.to - self.from) * fraction
+            }
+        }
+    }
+}
+
+impl Population {
+    /// Number of agents at tick 0 on a grid of `cells` cells (for `ExactCount` placement).
+    pub fn initial_count(&self, cells: u64) -> u64 {
+        size_from(self.density, self.count, cells)
+    }
+}
+
+impl Force {
+    /// Number of members on a grid of `cells` cells.
+    pub fn target_count(&self, cells: u64) -> u64 {
+        size_from(self.density, self.count, cells)
+    }
+}
+
+fn size_from(density: Option<f64>, count: Option<u32>, cells: u64) -> u64 {
+    match (count, density) {
+        (Some(count), _) => u64::from(count),
+        (None, Some(density)) => (density * cells as f64).round().max(0.0) as u64,
+        (None, None) => 0,
+    }
+}

@@ -1,0 +1,42 @@
+//! peacesim's integration tests: one binary, one module per concern.
+//!
+//! Statistical tests run many seeds and state their criterion in a comment; golden files are updated
+//! deliberately (`PEACESIM_BLESS=1 cargo test -p peacesim-tests`), never by loosening a check.
+
+mod bad_input;
+mod determinism;
+mod epstein;
+mod scenarios;
+
+use peacesim_core::Simulation;
+use peacesim_scenario::{Override, Scenario};
+
+/// Loads a bundled scenario with `key=value` overrides (values in TOML syntax).
+pub(crate) fn scenario(name: &str, overrides: &[(&str, &str)]) -> Scenario {
+    let overrides: Vec<Override> = overrides
+        .iter()
+        .map(|(k, v)| Override::parse(&format!("{k}={v}")).unwrap_or_else(|e| panic!("bad override {k}={v}: {e}")))
+        .collect();
+    match peacesim_scenario::load(name, &overrides) {
+        Ok((s, _)) => s,
+        Err(e) => panic!("{name} must load: {e}"),
+    }
+}
+
+/// Builds a simulation, failing the test with the error if the scenario is rejected.
+pub(crate) fn simulation(s: &Scenario, seed: u64) -> Simulation {
+    Simulation::new(s, seed).unwrap_or_else(|e| panic!("{} seed {seed}: {e}", s.name))
+}
+
+/// The per-tick series (ticks 0..=ticks) of one metric.
+pub(crate) fn series(s: &Scenario, seed: u64, ticks: u64, metric: &str) -> Vec<f64> {
+    let mut sim = simulation(s, seed);
+    sim.set_event_recording(false);
+    let column = sim.metric_names().iter().position(|n| n == metric).unwrap_or_else(|| panic!("no metric {metric}"));
+    let mut out = vec![sim.metrics()[column]];
+    for _ in 0..ticks {
+        sim.step();
+        out.push(sim.metrics()[column]);
+    }
+    out
+}

@@ -1,0 +1,55 @@
+//! Every bundled scenario parses, validates and runs.
+
+use crate::simulation;
+use std::path::Path;
+
+#[test]
+fn every_bundled_scenario_parses_validates_and_runs_50_ticks() {
+    let bundled: Vec<_> = peacesim_scenario::bundled::all().collect();
+    assert!(bundled.len() >= 9, "expected the eight Epstein runs and mesa-epstein, found {}", bundled.len());
+    for b in bundled {
+        let s = peacesim_scenario::parse_scenario(b.text, b.path, &[]).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(s.name, b.name, "{}: `name` must match the file name", b.path);
+        assert!(
+            b.text.starts_with("# "),
+            "{}: a bundled scenario opens with a header comment citing its source",
+            b.path
+        );
+        assert!(!b.summary().is_empty(), "{}: needs a `# summary:` line", b.path);
+        let mut sim = simulation(&s, 3);
+        sim.run(50);
+        assert_eq!(sim.tick(), 50);
+        assert!(sim.metric("alive").is_some_and(|a| a > 0.0), "{}: nobody alive", b.path);
+    }
+}
+
+#[test]
+fn bundled_scenarios_match_the_files_on_disk() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    for b in peacesim_scenario::bundled::all() {
+        let on_disk = std::fs::read_to_string(root.join(b.path)).unwrap_or_else(|e| panic!("{}: {e}", b.path));
+        assert_eq!(on_disk, b.text, "{} differs from the copy embedded in the binary", b.path);
+    }
+}
+
+#[test]
+fn schedule_step_change_and_ramp_take_effect_on_their_ticks() {
+    // Run 4: legitimacy jumps from 0.9 to 0.7 at t = 77.
+    let jump = crate::series(&crate::scenario("epstein-run4", &[]), 1, 80, "legitimacy");
+    assert_eq!(jump[76], 0.9);
+    assert_eq!(jump[77], 0.7);
+    assert_eq!(jump[80], 0.7);
+    // Run 3: 0.9 at t = 1, then down by 0.01 per tick, reaching 0.2 at t = 71 and staying there.
+    let slide = crate::series(&crate::scenario("epstein-run3", &[]), 1, 100, "legitimacy");
+    assert_eq!(slide[0], 0.9);
+    assert_eq!(slide[1], 0.9);
+    assert!((slide[11] - 0.8).abs() < 1e-12, "{}", slide[11]);
+    assert!((slide[71] - 0.2).abs() < 1e-12, "{}", slide[71]);
+    assert_eq!(slide[100], 0.2);
+    // Run 5: cops fall linearly from 0.074 x 1600 = 118 at t = 50 to none at t = 300.
+    let cops = crate::series(&crate::scenario("epstein-run5", &[]), 1, 310, "cops");
+    assert_eq!(cops[49], 118.0);
+    assert!(cops[175] > 50.0 && cops[175] < 70.0, "{}", cops[175]);
+    assert_eq!(cops[300], 0.0);
+    assert!(cops.windows(2).all(|w| w[1] <= w[0]), "cop numbers never rise");
+}
