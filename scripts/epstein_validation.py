@@ -96,6 +96,22 @@ def main():
     print(f"- Run 4 (jump) peak: {fmt([y for _, y in pairs])}")
     print(f"- seeds where the jump peak exceeds the salami peak: {sum(y > x for x, y in pairs)} of {len(pairs)}")
 
+    print("## Runs 3 and 4 under NetLogo's interleaved activation order (shuffled_all)")
+    pairs = []
+    order = ["rules.activation_order=shuffled_all"]
+    for seed in seeds:
+        r3, _ = run(a.bin, "epstein-run3", seed, 250, tmp / "r3", order)
+        r4, _ = run(a.bin, "epstein-run4", seed, 250, tmp / "r4", order)
+        pairs.append((max(float(r["active"]) for r in r3[20:]), max(float(r["active"]) for r in r4[20:])))
+    print(f"- Run 3 (salami) peak: {fmt([x for x, _ in pairs])}")
+    print(f"- Run 4 (jump) peak: {fmt([y for _, y in pairs])}")
+    print(f"- seeds where the jump peak exceeds the salami peak: {sum(y > x for x, y in pairs)} of {len(pairs)}")
+    counts = []
+    for seed in seeds:
+        rows, _ = run(a.bin, "epstein-run2", seed, 3000, tmp / "r2o", order)
+        counts.append(len(outbursts(rows)))
+    print(f"- Run 2 (floor) outbursts per run under shuffled_all: {fmt(counts)}")
+
     print("## Run 5 (400 ticks, cops 0.074 -> 0 from t = 50 to 300)")
     tips = []
     for seed in seeds:

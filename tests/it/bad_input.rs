@@ -120,3 +120,19 @@ fn fuzzed_mutations_never_panic() {
         let _ = parse_scenario_bytes(&mutated, "mutated.toml", &[]);
     }
 }
+
+#[test]
+fn an_override_that_creates_an_incomplete_table_is_blamed_on_the_override() {
+    let o = Override::parse("populations.new.density=0.1").expect("well formed");
+    let e = parse_scenario(GOOD, "epstein-run2.toml", &[o]).expect_err("new population has no vision");
+    assert_eq!(e.source_name, "--set");
+    assert_eq!(e.diagnostics[0].key, "populations.new");
+}
+
+#[test]
+fn a_ramp_of_zero_length_is_a_step_to_its_target() {
+    let ramp = peacesim_scenario::Ramp { start: 5, end: Some(5), from: 0.9, to: 0.4, rate: None };
+    assert_eq!(ramp.value_at(4), 0.9);
+    assert_eq!(ramp.value_at(5), 0.4);
+    assert_eq!(ramp.value_at(6), 0.4);
+}

@@ -6,11 +6,21 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-/// A file being written; it appears under its final name only when [`AtomicFile::commit`] succeeds.
+/// A file being written; it appears under its final name only when [`AtomicFile::commit`] succeeds, and
+/// its temporary file is removed if it is dropped uncommitted (an error on the way).
 pub(crate) struct AtomicFile {
     final_path: PathBuf,
     temp_path: PathBuf,
     writer: BufWriter<File>,
+    committed: bool,
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = std::fs::remove_file(&self.temp_path);
+        }
+    }
 }
 
 impl AtomicFile {
@@ -19,7 +29,7 @@ impl AtomicFile {
         let final_path = dir.join(name);
         let temp_path = dir.join(format!(".{name}.partial"));
         let file = File::create(&temp_path).with_context(|| format!("cannot create {}", temp_path.display()))?;
-        Ok(AtomicFile { final_path, temp_path, writer: BufWriter::new(file) })
+        Ok(AtomicFile { final_path, temp_path, writer: BufWriter::new(file), committed: false })
     }
 
     /// The writer.
@@ -33,7 +43,8 @@ impl AtomicFile {
         self.writer.get_ref().sync_all().with_context(|| format!("cannot sync {}", self.temp_path.display()))?;
         std::fs::rename(&self.temp_path, &self.final_path)
             .with_context(|| format!("cannot move {} into place", self.final_path.display()))?;
-        Ok(self.final_path)
+        self.committed = true;
+        Ok(self.final_path.clone())
     }
 }
 

@@ -14,7 +14,7 @@ pub struct BundledScenario {
 }
 
 impl BundledScenario {
-    /// The first line of the file's header comment after the title, or the description line, for listings.
+    /// The text of the file's `# summary:` header line, for listings (empty if there is none).
     pub fn summary(&self) -> &'static str {
         self.text.lines().find_map(|l| l.strip_prefix("# summary:")).map(str::trim).unwrap_or("")
     }

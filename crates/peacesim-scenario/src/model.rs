@@ -76,8 +76,8 @@ pub enum Placement {
     /// `round(density * cells)` agents of each kind on distinct random cells (Epstein, NetLogo).
     #[default]
     ExactCount,
-    /// Each cell independently holds a force member with probability equal to the summed force densities,
-    /// else a citizen with the population densities, else nothing (Mesa's example).
+    /// Each cell independently holds a citizen of each population with probability equal to its density,
+    /// else a member of each force with probability equal to its density, else nothing (Mesa's example).
     PerCell,
 }
 
@@ -343,11 +343,11 @@ impl Ramp {
     /// The ramp's value at `tick`, computed in closed form so that resuming mid-ramp gives the same bits.
     pub fn value_at(&self, tick: u64) -> f64 {
         let end = self.end_tick();
-        if tick <= self.start {
-            return self.from;
-        }
         if tick >= end {
             return self.to;
+        }
+        if tick <= self.start {
+            return self.from;
         }
         match self.rate {
             Some(rate) if self.end.is_none() => {

@@ -44,7 +44,14 @@ impl ParamPath {
             ["rules", "legitimacy"] => ParamPath::Legitimacy,
             ["rules", "threshold"] => ParamPath::Threshold,
             ["rules", "arrest_constant"] => ParamPath::ArrestConstant,
-            ["rules", "jail_term", "max"] => ParamPath::JailTermMax,
+            ["rules", "jail_term", "max"] => {
+                if scenario.rules.jail_term.distribution == crate::model::JailDistribution::Infinite {
+                    return Err(
+                        "jail terms are infinite in this scenario, so `rules.jail_term.max` has no effect".to_owned()
+                    );
+                }
+                ParamPath::JailTermMax
+            }
             ["forces", name, field @ ("density" | "count")] => {
                 if !scenario.forces.contains_key(*name) {
                     return Err(format!("there is no force named `{name}` in this scenario"));
@@ -77,7 +84,8 @@ impl ParamPath {
             ParamPath::Legitimacy | ParamPath::ForceDensity(_) | ParamPath::CloneProbability => (0.0, 1.0),
             ParamPath::Threshold => (-1.0, 1.0),
             ParamPath::ArrestConstant => (0.0, 1e6),
-            ParamPath::JailTermMax | ParamPath::ForceCount(_) | ParamPath::MaxAge => (0.0, f64::from(u32::MAX)),
+            ParamPath::JailTermMax | ParamPath::ForceCount(_) => (0.0, f64::from(u32::MAX)),
+            ParamPath::MaxAge => (1.0, f64::from(u32::MAX)),
         };
         if value.is_finite() && (low..=high).contains(&value) {
             Ok(())

@@ -165,9 +165,14 @@ fn locate_error(
     key: &str,
     message: String,
 ) -> ScenarioError {
-    let from_override = overrides
-        .iter()
-        .any(|o| key == o.path || key.starts_with(&format!("{}.", o.path)) || key.starts_with(&format!("{}[", o.path)));
+    // The problem is the override's when the key is the overridden path, lies below it, or is a table the
+    // override created (`--set populations.new.density=0.1` leaves `populations.new` without a vision).
+    let from_override = overrides.iter().any(|o| {
+        key == o.path
+            || key.starts_with(&format!("{}.", o.path))
+            || key.starts_with(&format!("{}[", o.path))
+            || (!key.is_empty() && o.path.starts_with(&format!("{key}.")) && spans.locate_exact(key).is_none())
+    });
     if from_override {
         return ScenarioError::single("--set", None, key, message);
     }

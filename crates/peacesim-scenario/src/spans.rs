@@ -54,6 +54,11 @@ impl SpanIndex {
         (line, offset - self.line_starts[line - 1] + 1)
     }
 
+    /// Line and column of exactly `path`, if the file has that key.
+    pub(crate) fn locate_exact(&self, path: &str) -> Option<(usize, usize)> {
+        self.spans.get(path).map(|span| self.line_col(span.start))
+    }
+
     /// Line and column of the closest key at or above `path`.
     pub(crate) fn locate(&self, path: &str) -> Option<(usize, usize)> {
         let mut candidate = path.to_owned();
