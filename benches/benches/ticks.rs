@@ -1,6 +1,6 @@
 //! Tick throughput of the civil-violence layer: epstein-run2 at 40x40 (1,184 agents) and a 400x400
-#![allow(missing_docs)] // criterion_group! generates undocumented functions.
 //! variant (about 112,000 citizens). Report is per tick; agent-steps per second = agents / time per tick.
+#![allow(missing_docs)] // criterion_group! generates undocumented functions.
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use peacesim_core::Simulation;

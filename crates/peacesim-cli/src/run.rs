@@ -40,7 +40,8 @@ struct Outcomes {
     total_activations: f64,
     total_arrests: f64,
     total_births: f64,
-    total_deaths: f64,
+    /// Deaths of age (Model II); killings are in `final_metrics.killed`.
+    total_deaths_of_age: f64,
     /// First tick at which some population had no living member (Model II), if any.
     extinction_tick: Option<u64>,
 }
@@ -163,7 +164,7 @@ fn write_run(
             total_activations: totals[0],
             total_arrests: totals[1],
             total_births: totals[2],
-            total_deaths: totals[3],
+            total_deaths_of_age: totals[3],
             extinction_tick: extinction,
         },
     };

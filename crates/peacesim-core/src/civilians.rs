@@ -13,7 +13,7 @@ pub enum CitizenState {
     Active,
     /// In jail; see [`Citizen::jail_left`].
     Jailed,
-    /// Killed or dead of age; removed at the end of the tick.
+    /// Killed or dead of age; removed from the world at the start of the next tick.
     Dead,
 }
 
@@ -79,7 +79,8 @@ pub fn arrest_ratio(rule: ArrestRatioRule, forces: u32, actives: u32) -> f64 {
 /// Estimated arrest probability P = 1 - exp(-k * ratio).
 #[inline]
 pub fn arrest_probability(k: f64, ratio: f64) -> f64 {
-    1.0 - (-k * ratio).exp()
+    // libm's pure-Rust exp gives the same bits on every platform; the system math library may not.
+    1.0 - libm::exp(-k * ratio)
 }
 
 /// Net risk N = R P.

@@ -14,7 +14,7 @@ pub enum Stream {
     Setup = 0,
     /// The activation order within a tick.
     Order = 1,
-    /// Citizens' movement and Model II attacks.
+    /// Citizens' movement, the cell a released citizen returns to, and Model II attacks.
     Civilians = 2,
     /// Security forces' movement, arrests and jail terms.
     Forces = 3,

@@ -236,7 +236,7 @@ fn draw(d: &Distribution, rng: &mut ChaCha8Rng) -> f64 {
         DistributionKind::Normal => {
             // Box-Muller from two uniforms; 1 - u keeps the logarithm finite.
             let (u1, u2): (f64, f64) = (rng.random(), rng.random());
-            let z = (-2.0 * (1.0 - u1).ln()).sqrt() * (std::f64::consts::TAU * u2).cos();
+            let z = (-2.0 * libm::log(1.0 - u1)).sqrt() * libm::cos(std::f64::consts::TAU * u2);
             (d.mean.unwrap_or(0.5) + d.sd.unwrap_or(0.0) * z).clamp(0.0, 1.0)
         }
     }

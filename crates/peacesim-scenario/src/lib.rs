@@ -22,7 +22,7 @@ pub use params::{ParamPath, RUNTIME_PATHS};
 pub use parse::{Override, parse_scenario, parse_scenario_bytes};
 /// TOML values, as taken by [`Override::new`].
 pub use toml::Value as TomlValue;
-pub use validate::{MAX_GRID_SIDE, validate};
+pub use validate::{MAX_CELLS, MAX_GRID_SIDE, validate};
 
 /// Where a scenario came from: a file path or a bundled name.
 #[derive(Debug, Clone, PartialEq, Eq)]

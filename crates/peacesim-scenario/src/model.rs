@@ -17,7 +17,8 @@ pub struct Scenario {
     /// One paragraph on what the scenario is and where its numbers come from.
     #[serde(default)]
     pub description: String,
-    /// Default number of ticks to run (one tick is one day unless the scenario says otherwise).
+    /// Default number of ticks to run (one tick stands for one day in the conflict scenarios; Epstein's
+    /// runs are unitless).
     #[serde(default = "default_ticks")]
     pub ticks: u64,
     /// Default seed.

@@ -9,6 +9,9 @@ use crate::params::ParamPath;
 /// Largest grid side accepted (cells are addressed with 16-bit coordinates).
 pub const MAX_GRID_SIDE: u32 = 65_535;
 
+/// Largest number of cells accepted: about 10 bytes of index per cell, so at most about 1.3 GiB.
+pub const MAX_CELLS: u64 = 1 << 27;
+
 /// Every problem in `scenario`, as (key path, message); empty when it is valid.
 pub fn validate(scenario: &Scenario) -> Vec<(String, String)> {
     let mut problems = Vec::new();
@@ -34,6 +37,9 @@ pub fn validate(scenario: &Scenario) -> Vec<(String, String)> {
         }
     }
     let cells = u64::from(grid.width) * u64::from(grid.height);
+    if cells > MAX_CELLS {
+        fail("grid", format!("{}x{} is {cells} cells; at most {MAX_CELLS} are supported", grid.width, grid.height));
+    }
 
     let rules = &scenario.rules;
     check_unit(&mut fail, "rules.legitimacy", rules.legitimacy);
