@@ -1,14 +1,10 @@
 //! Random sequential activation of the civil-violence layer: every citizen and force member acts once per
 //! tick, in an order shuffled from the run's order stream, each seeing what those before it did.
 
-use crate::civilians::{
-    Citizen, CitizenState, LIFE_SENTENCE, arrest_probability, arrest_ratio, grievance, is_active, net_risk,
-};
+use crate::civilians::{Citizen, CitizenState, LIFE_SENTENCE, arrest_ratio, grievance, is_active, net_risk};
 use crate::events::{Event, EventKind, EventLog};
 use crate::forces::{ForceMember, draw_jail_term};
-use crate::grid::{
-    ACTIVE, FORCE, GROUP_MASK, GROUP_SHIFT, Grid, JAILED, Neighbourhood, OCCUPIED, Position, citizen_flags,
-};
+use crate::grid::{FORCE, GROUP_MASK, GROUP_SHIFT, Grid, JAILED, Neighbourhood, OCCUPIED, Position, citizen_flags};
 use crate::rng::{RngStreams, Stream};
 use crate::world::{AgentId, Clock, Params, Roster, Tally};
 use bevy_ecs::prelude::*;
@@ -17,19 +13,26 @@ use rand::RngExt;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 
-type CitizenQuery<'w, 's> =
-    Query<'w, 's, (&'static AgentId, &'static mut Position, &'static mut Citizen), Without<ForceMember>>;
-type MemberQuery<'w, 's> =
-    Query<'w, 's, (&'static AgentId, &'static mut Position, &'static ForceMember), Without<Citizen>>;
+type CitizenQuery<'w, 's> = Query<'w, 's, (&'static mut Position, &'static mut Citizen), Without<ForceMember>>;
+type MemberQuery<'w, 's> = Query<'w, 's, (&'static mut Position, &'static ForceMember), Without<Citizen>>;
 
 /// Everything an agent's turn may touch besides the agent queries.
-struct Turn<'a> {
+struct Turn<'a, 'w, 's> {
     grid: &'a mut Grid,
     rngs: &'a mut RngStreams,
     params: &'a Params,
     log: &'a mut EventLog,
     tally: &'a mut Tally,
     tick: u64,
+    /// Stable ids, read only when an event names an agent (kept out of the hot queries).
+    ids: &'a Query<'w, 's, &'static AgentId>,
+}
+
+impl Turn<'_, '_, '_> {
+    /// The stable id of an agent, for an event.
+    fn id(&self, entity: Entity) -> Option<u32> {
+        self.ids.get(entity).ok().map(|id| id.0)
+    }
 }
 
 /// The activation system: builds the order, then runs each agent's turn.
@@ -37,6 +40,7 @@ struct Turn<'a> {
 pub(crate) fn activate_agents(
     mut citizens: CitizenQuery,
     mut members: MemberQuery,
+    ids: Query<&'static AgentId>,
     mut grid: ResMut<Grid>,
     mut rngs: ResMut<RngStreams>,
     mut roster: ResMut<Roster>,
@@ -61,8 +65,15 @@ pub(crate) fn activate_agents(
             order.shuffle(rng);
         }
     }
-    let mut turn =
-        Turn { grid: &mut grid, rngs: &mut rngs, params: &params, log: &mut log, tally: &mut tally, tick: clock.tick };
+    let mut turn = Turn {
+        grid: &mut grid,
+        rngs: &mut rngs,
+        params: &params,
+        log: &mut log,
+        tally: &mut tally,
+        tick: clock.tick,
+        ids: &ids,
+    };
     for &(entity, is_member) in &order {
         if is_member {
             member_turn(entity, &mut turn, &mut citizens, &mut members);
@@ -82,10 +93,12 @@ fn wander(grid: &mut Grid, pos: &mut Position, shape: &Neighbourhood, rng: &mut 
     }
 }
 
-fn citizen_turn(entity: Entity, t: &mut Turn<'_>, citizens: &mut CitizenQuery) {
+fn citizen_turn(entity: Entity, t: &mut Turn<'_, '_, '_>, citizens: &mut CitizenQuery) {
     let rules = &t.params.scenario.rules;
-    let (victim_search, origin, group, me) = {
-        let Ok((id, mut pos, mut c)) = citizens.get_mut(entity) else { return };
+    let (victim_search, origin, group) = {
+        let Ok((mut pos, mut c)) = citizens.get_mut(entity) else { return };
+        // peacesim does not use change detection; skipping its bookkeeping saves a store per field.
+        let (pos, c) = (pos.bypass_change_detection(), c.bypass_change_detection());
         match c.state {
             CitizenState::Dead => return,
             CitizenState::Jailed => {
@@ -121,7 +134,7 @@ fn citizen_turn(entity: Entity, t: &mut Turn<'_>, citizens: &mut CitizenQuery) {
                     kind: EventKind::Release,
                     x: Some(pos.x),
                     y: Some(pos.y),
-                    actor: Some(id.0),
+                    actor: t.id(entity),
                     target: None,
                     value: 0.0,
                     detail: String::new(),
@@ -133,7 +146,7 @@ fn citizen_turn(entity: Entity, t: &mut Turn<'_>, citizens: &mut CitizenQuery) {
         let shape = &t.params.citizen_vision[g];
         let moves = t.params.citizen_movement[g];
         if moves && rules.movement_timing == MovementTiming::BeforeActing {
-            wander(t.grid, &mut pos, shape, t.rngs.get(Stream::Civilians));
+            wander(t.grid, pos, shape, t.rngs.get(Stream::Civilians));
         }
 
         // Net risk is never negative, so an agent whose grievance does not exceed the threshold stays
@@ -143,7 +156,7 @@ fn citizen_turn(entity: Entity, t: &mut Turn<'_>, citizens: &mut CitizenQuery) {
             // Look around: security forces, and actives of the agent's own group, within vision.
             let (forces, actives) = t.grid.count_forces_and_actives(*pos, shape, c.group);
             let ratio = arrest_ratio(rules.arrest_ratio, forces, actives + 1);
-            let p = if ratio == 0.0 { 0.0 } else { arrest_probability(rules.arrest_constant, ratio) };
+            let p = t.params.arrest_probability(ratio);
             (is_active(g_value, net_risk(c.risk_aversion, p), rules.threshold), p)
         } else {
             (false, 0.0)
@@ -158,7 +171,7 @@ fn citizen_turn(entity: Entity, t: &mut Turn<'_>, citizens: &mut CitizenQuery) {
                     kind: EventKind::Activation,
                     x: Some(pos.x),
                     y: Some(pos.y),
-                    actor: Some(id.0),
+                    actor: t.id(entity),
                     target: None,
                     value: p,
                     detail: String::new(),
@@ -166,12 +179,12 @@ fn citizen_turn(entity: Entity, t: &mut Turn<'_>, citizens: &mut CitizenQuery) {
             }
         }
         if moves && rules.movement_timing == MovementTiming::AfterActing && !(active && rules.actives_kill) {
-            wander(t.grid, &mut pos, shape, t.rngs.get(Stream::Civilians));
+            wander(t.grid, pos, shape, t.rngs.get(Stream::Civilians));
             c.home = *pos;
             return;
         }
         c.home = *pos;
-        (active && rules.actives_kill, *pos, c.group, id.0)
+        (active && rules.actives_kill, *pos, c.group)
     };
 
     if victim_search {
@@ -185,7 +198,7 @@ fn citizen_turn(entity: Entity, t: &mut Turn<'_>, citizens: &mut CitizenQuery) {
             let k = rng.random_range(0..n);
             if let Some(cell) = t.grid.nth(origin, shape, k, is_victim).map(|i| t.grid.position(i))
                 && let Some(victim) = t.grid.occupant(cell)
-                && let Ok((victim_id, _, mut v)) = citizens.get_mut(victim)
+                && let Ok((_, mut v)) = citizens.get_mut(victim)
             {
                 v.state = CitizenState::Dead;
                 t.grid.clear(cell);
@@ -196,8 +209,8 @@ fn citizen_turn(entity: Entity, t: &mut Turn<'_>, citizens: &mut CitizenQuery) {
                     kind: EventKind::Kill,
                     x: Some(cell.x),
                     y: Some(cell.y),
-                    actor: Some(me),
-                    target: Some(victim_id.0),
+                    actor: t.id(entity),
+                    target: t.id(victim),
                     value: 0.0,
                     detail: String::new(),
                 });
@@ -205,7 +218,7 @@ fn citizen_turn(entity: Entity, t: &mut Turn<'_>, citizens: &mut CitizenQuery) {
         }
         if t.params.citizen_movement[group as usize]
             && rules.movement_timing == MovementTiming::AfterActing
-            && let Ok((_, mut pos, mut c)) = citizens.get_mut(entity)
+            && let Ok((mut pos, mut c)) = citizens.get_mut(entity)
         {
             wander(t.grid, &mut pos, shape, t.rngs.get(Stream::Civilians));
             c.home = *pos;
@@ -213,24 +226,24 @@ fn citizen_turn(entity: Entity, t: &mut Turn<'_>, citizens: &mut CitizenQuery) {
     }
 }
 
-fn member_turn(entity: Entity, t: &mut Turn<'_>, citizens: &mut CitizenQuery, members: &mut MemberQuery) {
+fn member_turn(entity: Entity, t: &mut Turn<'_, '_, '_>, citizens: &mut CitizenQuery, members: &mut MemberQuery) {
     let rules = &t.params.scenario.rules;
-    let Ok((id, mut pos, member)) = members.get_mut(entity) else { return };
+    let Ok((mut pos, member)) = members.get_mut(entity) else { return };
+    let pos = pos.bypass_change_detection();
     let f = member.force as usize;
     let shape = &t.params.force_vision[f];
     let moves = t.params.force_movement[f];
     if moves && rules.movement_timing == MovementTiming::BeforeActing {
-        wander(t.grid, &mut pos, shape, t.rngs.get(Stream::Forces));
+        wander(t.grid, pos, shape, t.rngs.get(Stream::Forces));
     }
     // Arrest one random active citizen within vision.
-    let is_active_citizen = |flags: u8| flags & ACTIVE != 0;
     let n = t.grid.count_actives(*pos, shape, t.params.groups.len());
     if n > 0 {
         let rng = t.rngs.get(Stream::Forces);
         let k = rng.random_range(0..n);
-        if let Some(cell) = t.grid.nth(*pos, shape, k, is_active_citizen).map(|i| t.grid.position(i))
+        if let Some(cell) = t.grid.nth_active(*pos, shape, t.params.groups.len(), k)
             && let Some(suspect) = t.grid.occupant(cell)
-            && let Ok((suspect_id, _, mut c)) = citizens.get_mut(suspect)
+            && let Ok((_, mut c)) = citizens.get_mut(suspect)
         {
             let term = draw_jail_term(&rules.jail_term, rng);
             c.state = CitizenState::Jailed;
@@ -248,14 +261,14 @@ fn member_turn(entity: Entity, t: &mut Turn<'_>, citizens: &mut CitizenQuery, me
                 kind: EventKind::Arrest,
                 x: Some(cell.x),
                 y: Some(cell.y),
-                actor: Some(id.0),
-                target: Some(suspect_id.0),
+                actor: t.id(entity),
+                target: t.id(suspect),
                 value,
                 detail: String::new(),
             });
         }
     }
     if moves && rules.movement_timing == MovementTiming::AfterActing {
-        wander(t.grid, &mut pos, shape, t.rngs.get(Stream::Forces));
+        wander(t.grid, pos, shape, t.rngs.get(Stream::Forces));
     }
 }

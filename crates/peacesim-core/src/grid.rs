@@ -40,6 +40,11 @@ pub struct Neighbourhood {
     rows: Vec<(i32, i32)>,
     /// Every offset `(dx, dy)` of the shape except the centre, row by row, for sampling a uniform cell.
     cells: Vec<(i32, i32)>,
+    /// Per row, a mask of its `2 * half + 1` low bits.
+    masks: Vec<u64>,
+    /// Whether every row is at most 31 cells wide and there are at most 31 rows (radius 15 or less), so that
+    /// two spans pack into one word and per-byte counts cannot overflow.
+    narrow: bool,
 }
 
 impl Neighbourhood {
@@ -65,7 +70,9 @@ impl Neighbourhood {
             .flat_map(|&(dy, half)| (-half..=half).map(move |dx| (dx, dy)))
             .filter(|&offset| offset != (0, 0))
             .collect();
-        Neighbourhood { rows, cells }
+        let masks = rows.iter().map(|&(_, half)| (1u64 << (2 * half + 1)) - 1).collect();
+        let narrow = rows.len() <= 31 && rows.iter().all(|&(_, half)| half <= 15);
+        Neighbourhood { rows, cells, masks, narrow }
     }
 
     /// Number of cells in the shape, the centre excluded.
@@ -206,6 +213,40 @@ impl Grid {
         }
     }
 
+    /// The spans of `shape` around `centre` in two bit planes of a grid at most 64 wide, for narrow shapes:
+    /// calls `visit(x0, bits_a, bits_b)` per row, the bits shifted down so that bit i is column x0 + i (mod
+    /// width). On a torus the row is rotated so that a span across the edge is one contiguous run of bits;
+    /// on a bounded grid the span is clipped.
+    #[inline(always)]
+    fn narrow_rows(
+        &self,
+        centre: Position,
+        shape: &Neighbourhood,
+        a: &[u64],
+        b: &[u64],
+        mut visit: impl FnMut(usize, u64, u64),
+    ) {
+        let (w, h) = (self.width as i32, self.height as i32);
+        let (cx, cy) = (i32::from(centre.x), i32::from(centre.y));
+        for (&(dy, half), &mask) in shape.rows.iter().zip(&shape.masks) {
+            let Some(y) = wrap(cy + dy, h, self.torus) else { continue };
+            let y = y as usize;
+            let lo = cx - half;
+            if self.torus {
+                let shift = if lo < 0 { lo + w } else { lo } as u32;
+                // Bits `shift..w` of the row, then its low bits wrapped in above them (two shifts so that a
+                // shift by the full word width, at shift 0 on a 64-wide grid, gives 0 rather than overflowing).
+                let (up, down) = (shift, (w as u32) - 1 - shift);
+                let double = |row: u64| (row >> up) | ((row << 1) << down);
+                visit(shift as usize, double(a[y]) & mask, double(b[y]) & mask);
+            } else {
+                let (first, last) = (lo.max(0), (cx + half).min(w - 1));
+                let clip = (!0u64 >> (63 - last)) & (!0u64 << first);
+                visit(first as usize, (a[y] & clip) >> first, (b[y] & clip) >> first);
+            }
+        }
+    }
+
     /// Force members, and active citizens of `group`, within `shape` around `centre` (centre excluded):
     /// popcounts over bit planes, a few machine words per row.
     #[inline]
@@ -213,7 +254,18 @@ impl Grid {
         let plane = &self.active_planes[group as usize];
         let stride = self.words_per_row;
         let (mut forces, mut actives) = (0u32, 0u32);
-        if shape.rows.len() <= 31 && shape.rows.iter().all(|&(_, half)| half <= 15) {
+        if shape.narrow && stride == 1 {
+            let mut acc = 0u64;
+            self.narrow_rows(centre, shape, &self.force_plane, plane, |_, f, a| {
+                let x = f | a << 32;
+                let x = x - ((x >> 1) & 0x5555_5555_5555_5555);
+                let x = (x & 0x3333_3333_3333_3333) + ((x >> 2) & 0x3333_3333_3333_3333);
+                acc += (x + (x >> 4)) & 0x0f0f_0f0f_0f0f_0f0f;
+            });
+            let half_sum = |h: u64| ((h & 0xff) + (h >> 8 & 0xff) + (h >> 16 & 0xff) + (h >> 24 & 0xff)) as u32;
+            forces = half_sum(acc & 0xffff_ffff);
+            actives = half_sum(acc >> 32);
+        } else if shape.narrow {
             // Spans of at most 31 bits: the force span goes in the low half of one word and the active span
             // in the high half, and one SWAR popcount per row counts both. Per-byte partial counts (at most
             // 8 per row) accumulate across at most 31 rows without overflowing a byte, and are summed once.
@@ -248,7 +300,10 @@ impl Grid {
         let stride = self.words_per_row;
         let planes = &self.active_planes[..groups];
         let mut actives = 0u32;
-        if shape.rows.iter().all(|&(_, half)| half <= 15) {
+        if shape.narrow && stride == 1 && groups == 1 {
+            let plane = &self.active_planes[0];
+            self.narrow_rows(centre, shape, plane, plane, |_, a, _| actives += a.count_ones());
+        } else if shape.narrow {
             // A cell holds at most one group, so the groups' spans can be OR-ed before counting.
             self.for_each_span(centre, shape, |y, a, b| {
                 let base = y * stride;
@@ -262,7 +317,8 @@ impl Grid {
                 }
             });
         }
-        actives - u32::from(self.flags(centre) & ACTIVE != 0)
+        let own = self.flags(centre);
+        actives - u32::from(own & ACTIVE != 0 && usize::from((own & GROUP_MASK) >> GROUP_SHIFT) < groups)
     }
 
     /// Cells along x.
@@ -381,6 +437,49 @@ impl Grid {
         let mut n = 0u32;
         self.for_each_run(centre, shape, |_, run| n += run.iter().filter(|&&f| pred(f)).count() as u32);
         n - u32::from(pred(self.flags(centre)))
+    }
+
+    /// The position of the `k`-th (0-based, in the same scan order as [`Grid::nth`]) active citizen of any of
+    /// the first `groups` groups within `shape` around `centre`, centre excluded: popcounts per row, then
+    /// a bit select in the row that holds it.
+    pub fn nth_active(&self, centre: Position, shape: &Neighbourhood, groups: usize, k: u32) -> Option<Position> {
+        if !(shape.narrow && self.words_per_row == 1) {
+            let in_groups = |f: u8| f & ACTIVE != 0 && usize::from((f & GROUP_MASK) >> GROUP_SHIFT) < groups;
+            return self.nth(centre, shape, k, in_groups).map(|i| self.position(i));
+        }
+        let planes = &self.active_planes[..groups];
+        let (w, h) = (self.width as i32, self.height as i32);
+        let (cx, cy) = (i32::from(centre.x), i32::from(centre.y));
+        let mut k = k;
+        for (&(dy, half), &mask) in shape.rows.iter().zip(&shape.masks) {
+            let Some(y) = wrap(cy + dy, h, self.torus) else { continue };
+            let row = planes.iter().fold(0u64, |acc, p| acc | p[y as usize]) & !(u64::from(dy == 0) << cx);
+            let lo = cx - half;
+            // Columns of this row's span in scan order: on a torus, a span across the left edge starts at
+            // lo + w (the wrapped part comes first in the byte scan, as in `for_each_run`).
+            let (start, bits) = if self.torus {
+                let shift = if lo < 0 { lo + w } else { lo } as u32;
+                (shift as i32, ((row >> shift) | ((row << 1) << ((w as u32) - 1 - shift))) & mask)
+            } else {
+                let (first, last) = (lo.max(0), (cx + half).min(w - 1));
+                (first, (row & ((!0u64 >> (63 - last)) & (!0u64 << first))) >> first)
+            };
+            let n = bits.count_ones();
+            if k >= n {
+                k -= n;
+                continue;
+            }
+            let mut bits = bits;
+            for _ in 0..k {
+                bits &= bits - 1;
+            }
+            let mut x = start + bits.trailing_zeros() as i32;
+            if x >= w {
+                x -= w;
+            }
+            return Some(Position { x: x as u16, y: y as u16 });
+        }
+        None
     }
 
     /// The index of the `k`-th (0-based, in row-major scan order) cell of `shape` around `centre`, centre
@@ -544,6 +643,60 @@ mod tests {
                 assert!(brute_forces > 255 || brute_actives > 255 || shape != Shape::Moore);
                 assert_eq!(grid.count_forces_and_actives(probe, &neighbourhood, 0), (brute_forces, brute_actives));
                 assert_eq!(grid.count_actives(probe, &neighbourhood, 1), brute_actives);
+            }
+        }
+    }
+
+    #[test]
+    fn bit_plane_paths_agree_with_byte_scans_on_both_topologies() {
+        use rand::SeedableRng;
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        for topology in [Topology::Torus, Topology::Bounded] {
+            for (width, vision) in [
+                (40, Vision { shape: Shape::Euclidean, radius: 7.0 }),
+                (64, Vision { shape: Shape::Moore, radius: 3.0 }),
+                (33, Vision { shape: Shape::VonNeumann, radius: 7.0 }),
+                (100, Vision { shape: Shape::Euclidean, radius: 7.0 }),
+            ] {
+                let shape = Neighbourhood::new(&vision);
+                let mut grid = Grid::new(width, 30, topology);
+                let mut world = World::new();
+                for i in 0..grid.cells() {
+                    let roll: f64 = rng.random();
+                    let flags = if roll < 0.1 {
+                        FORCE
+                    } else if roll < 0.8 {
+                        citizen_flags(u8::from(roll < 0.45), roll < 0.3 || (0.5..0.6).contains(&roll))
+                    } else {
+                        continue;
+                    };
+                    grid.place(grid.position(i), world.spawn_empty().id(), flags);
+                }
+                for _ in 0..200 {
+                    let centre = grid.position(rng.random_range(0..grid.cells()));
+                    let own_active = |g: u8| move |f: u8| f & (ACTIVE | GROUP_MASK) == ACTIVE | (g << GROUP_SHIFT);
+                    for group in 0..2u8 {
+                        let expected = (
+                            grid.count(centre, &shape, |f| f & FORCE != 0),
+                            grid.count(centre, &shape, own_active(group)),
+                        );
+                        assert_eq!(grid.count_forces_and_actives(centre, &shape, group), expected);
+                    }
+                    for groups in 1..=2usize {
+                        let in_groups =
+                            |f: u8| f & ACTIVE != 0 && (((f & GROUP_MASK) >> GROUP_SHIFT) as usize) < groups;
+                        let n = grid.count(centre, &shape, in_groups);
+                        assert_eq!(grid.count_actives(centre, &shape, groups), n);
+                        for k in 0..=n {
+                            let expected = grid.nth(centre, &shape, k, in_groups).map(|i| grid.position(i));
+                            assert_eq!(
+                                grid.nth_active(centre, &shape, groups, k),
+                                expected,
+                                "{topology:?} {width} {centre:?} k={k}"
+                            );
+                        }
+                    }
+                }
             }
         }
     }

@@ -82,7 +82,7 @@ pub(crate) fn record_metrics(
             CitizenState::Dead => continue,
         };
         counts[c.group as usize][column] += 1;
-        hardship_sum += (c.hardship * ONE) as u64;
+        hardship_sum += (c.hardship * ONE) as i64 as u64;
         tense += u64::from(column == 0 && grievance(c.hardship, rules.legitimacy) > rules.threshold);
     }
     for ((row, count), killed) in metrics.scratch.iter_mut().zip(&counts[..groups]).zip(&tally.killed) {

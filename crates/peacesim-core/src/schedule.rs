@@ -89,6 +89,7 @@ pub(crate) fn apply_due(
             continue;
         }
         path.set(&mut params.scenario, value);
+        params.refresh();
         if let Some(name) = path.force_name()
             && let Some(index) = params.forces.iter().position(|f| f == name)
             && !resize.pending.contains(&(index as u8))

@@ -35,6 +35,9 @@ pub struct Params {
     pub force_movement: Vec<bool>,
     /// Cells on the grid.
     pub cells: u64,
+    /// P = 1 - exp(-k n) for whole-number ratios n = 0, 1, ...: the floor and round-half-even rules only
+    /// produce these, so the exponential is computed once per value of k (same bits as computing it each time).
+    pub probability_by_ratio: Vec<f64>,
 }
 
 impl Params {
@@ -48,9 +51,30 @@ impl Params {
             force_vision: scenario.forces.values().map(|f| Neighbourhood::new(&f.vision)).collect(),
             force_movement: scenario.forces.values().map(|f| f.movement).collect(),
             cells: u64::from(scenario.grid.width) * u64::from(scenario.grid.height),
+            probability_by_ratio: probability_table(scenario.rules.arrest_constant),
             scenario: scenario.clone(),
         }
     }
+
+    /// Recomputes what depends on runtime parameters after the schedule changed them.
+    pub fn refresh(&mut self) {
+        self.probability_by_ratio = probability_table(self.scenario.rules.arrest_constant);
+    }
+
+    /// The arrest probability for a ratio, from the table when the ratio is a small whole number.
+    #[inline]
+    pub fn arrest_probability(&self, ratio: f64) -> f64 {
+        let n = ratio as usize;
+        if n as f64 == ratio && n < self.probability_by_ratio.len() {
+            self.probability_by_ratio[n]
+        } else {
+            crate::civilians::arrest_probability(self.scenario.rules.arrest_constant, ratio)
+        }
+    }
+}
+
+fn probability_table(k: f64) -> Vec<f64> {
+    (0..64u32).map(|n| crate::civilians::arrest_probability(k, f64::from(n))).collect()
 }
 
 /// Every agent entity in stable id order (appended at creation, removed after death), plus scratch space
