@@ -132,6 +132,24 @@ fn span_bits(plane: &[u64], base: usize, a: usize, b: usize) -> u64 {
     bits & ((1u64 << len) - 1)
 }
 
+/// The number of set bits in each byte of `x` (a SIMD-within-a-register popcount that stops before the
+/// final horizontal sum, so that per-byte counts of several rows can be accumulated).
+#[inline]
+fn byte_popcounts(x: u64) -> u64 {
+    let x = x - ((x >> 1) & 0x5555_5555_5555_5555);
+    let x = (x & 0x3333_3333_3333_3333) + ((x >> 2) & 0x3333_3333_3333_3333);
+    (x + (x >> 4)) & 0x0f0f_0f0f_0f0f_0f0f
+}
+
+/// Sums accumulated per-byte counts: bytes 0-3 and bytes 4-7 separately. Each byte holds at most
+/// 8 x 31 = 248 (31 rows), but the four bytes of a half may sum past 255, so they are added as integers
+/// rather than by a multiply that would wrap within a byte.
+#[inline]
+fn split_byte_counts(acc: u64) -> (u32, u32) {
+    let half_sum = |h: u64| ((h & 0xff) + (h >> 8 & 0xff) + (h >> 16 & 0xff) + (h >> 24 & 0xff)) as u32;
+    (half_sum(acc & 0xffff_ffff), half_sum(acc >> 32))
+}
+
 /// Number of set bits of `row` in columns `a..=b`.
 #[inline]
 fn ones(row: &[u64], a: usize, b: usize) -> u32 {
@@ -256,15 +274,8 @@ impl Grid {
         let (mut forces, mut actives) = (0u32, 0u32);
         if shape.narrow && stride == 1 {
             let mut acc = 0u64;
-            self.narrow_rows(centre, shape, &self.force_plane, plane, |_, f, a| {
-                let x = f | a << 32;
-                let x = x - ((x >> 1) & 0x5555_5555_5555_5555);
-                let x = (x & 0x3333_3333_3333_3333) + ((x >> 2) & 0x3333_3333_3333_3333);
-                acc += (x + (x >> 4)) & 0x0f0f_0f0f_0f0f_0f0f;
-            });
-            let half_sum = |h: u64| ((h & 0xff) + (h >> 8 & 0xff) + (h >> 16 & 0xff) + (h >> 24 & 0xff)) as u32;
-            forces = half_sum(acc & 0xffff_ffff);
-            actives = half_sum(acc >> 32);
+            self.narrow_rows(centre, shape, &self.force_plane, plane, |_, f, a| acc += byte_popcounts(f | a << 32));
+            (forces, actives) = split_byte_counts(acc);
         } else if shape.narrow {
             // Spans of at most 31 bits: the force span goes in the low half of one word and the active span
             // in the high half, and one SWAR popcount per row counts both. Per-byte partial counts (at most
@@ -272,16 +283,9 @@ impl Grid {
             let mut acc = 0u64;
             self.for_each_span(centre, shape, |y, a, b| {
                 let base = y * stride;
-                let x = span_bits(&self.force_plane, base, a, b) | span_bits(plane, base, a, b) << 32;
-                let x = x - ((x >> 1) & 0x5555_5555_5555_5555);
-                let x = (x & 0x3333_3333_3333_3333) + ((x >> 2) & 0x3333_3333_3333_3333);
-                acc += (x + (x >> 4)) & 0x0f0f_0f0f_0f0f_0f0f;
+                acc += byte_popcounts(span_bits(&self.force_plane, base, a, b) | span_bits(plane, base, a, b) << 32);
             });
-            // Each byte holds at most 8 x 31 = 248; the four bytes of a half may sum past 255, so add them
-            // as integers rather than by a multiply that would wrap within a byte.
-            let half_sum = |h: u64| ((h & 0xff) + (h >> 8 & 0xff) + (h >> 16 & 0xff) + (h >> 24 & 0xff)) as u32;
-            forces = half_sum(acc & 0xffff_ffff);
-            actives = half_sum(acc >> 32);
+            (forces, actives) = split_byte_counts(acc);
         } else {
             self.for_each_span(centre, shape, |y, a, b| {
                 let row = y * stride..(y + 1) * stride;
