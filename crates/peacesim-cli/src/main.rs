@@ -6,6 +6,7 @@
 
 mod output;
 mod run;
+mod sweep;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -46,6 +47,14 @@ enum Command {
         #[arg(required = true)]
         files: Vec<String>,
     },
+    /// Run an experiment: many seeded runs in parallel, streamed to runs.csv, summary.csv, manifest.json.
+    ///
+    /// Example: peacesim sweep scenarios/experiments/run2-legitimacy.toml --out out/sweep --threads 2
+    Sweep(sweep::SweepArgs),
+    /// Join the shard directories of one sweep into what the unsharded sweep writes.
+    ///
+    /// Example: peacesim merge out/shard-0 out/shard-1 out/shard-2 --out out/merged
+    Merge(sweep::MergeArgs),
     /// List the bundled scenarios, one line each.
     ///
     /// Example: peacesim scenarios
@@ -57,6 +66,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run::run(&args),
         Command::Validate { files } => validate(&files),
+        Command::Sweep(args) => sweep::sweep(&args),
+        Command::Merge(args) => sweep::merge(&args),
         Command::Scenarios => {
             scenarios();
             Ok(())

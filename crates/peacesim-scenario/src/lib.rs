@@ -10,6 +10,7 @@
 
 pub mod bundled;
 mod error;
+pub mod experiment;
 mod model;
 mod params;
 mod parse;
@@ -19,7 +20,7 @@ mod validate;
 pub use error::{Diagnostic, ScenarioError};
 pub use model::*;
 pub use params::{ParamPath, RUNTIME_PATHS};
-pub use parse::{Override, parse_scenario, parse_scenario_bytes};
+pub use parse::{Located, Override, parse_located, parse_scenario, parse_scenario_bytes};
 /// TOML values, as taken by [`Override::new`].
 pub use toml::Value as TomlValue;
 pub use validate::{MAX_CELLS, MAX_GRID_SIDE, validate};

@@ -79,18 +79,7 @@ pub fn parse_scenario(text: &str, source_name: &str, overrides: &[Override]) -> 
         ));
     }
     let spans = SpanIndex::new(text);
-    let mut table: toml::Table = toml::from_str(text).map_err(|e| {
-        let (line, column) = e.span().map(|s| spans.line_col(s.start)).unzip();
-        ScenarioError {
-            source_name: source_name.to_owned(),
-            diagnostics: vec![Diagnostic {
-                line,
-                column,
-                key: String::new(),
-                message: format!("invalid TOML: {}", e.message().trim()),
-            }],
-        }
-    })?;
+    let mut table = parse_table(text, source_name, &spans)?;
 
     match table.get("schema_version") {
         Some(toml::Value::Integer(v)) if *v == i64::from(SCHEMA_VERSION) => {}
@@ -109,20 +98,7 @@ pub fn parse_scenario(text: &str, source_name: &str, overrides: &[Override]) -> 
         o.apply(&mut table).map_err(|message| ScenarioError::single("--set", None, &o.path, message))?;
     }
 
-    let scenario: Scenario = serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
-        let mut key = e.path().to_string();
-        if key == "." {
-            key.clear();
-        }
-        let message = e.inner().message().trim().to_owned();
-        // For unknown fields serde reports the containing table; name the offending key itself.
-        if let Some(field) = message.strip_prefix("unknown field `").and_then(|rest| rest.split('`').next())
-            && key.rsplit('.').next() != Some(field)
-        {
-            key = if key.is_empty() { field.to_owned() } else { format!("{key}.{field}") };
-        }
-        locate_error(source_name, &spans, overrides, &key, message)
-    })?;
+    let scenario: Scenario = deserialize_table(table, source_name, &spans, overrides)?;
 
     let problems = validate(&scenario);
     if problems.is_empty() {
@@ -177,4 +153,83 @@ fn locate_error(
         return ScenarioError::single("--set", None, key, message);
     }
     located(source_name, spans, key, message)
+}
+
+/// Parses TOML text into a table, locating a syntax error by line and column.
+fn parse_table(text: &str, source_name: &str, spans: &SpanIndex) -> Result<toml::Table, ScenarioError> {
+    toml::from_str(text).map_err(|e| {
+        let (line, column) = e.span().map(|s| spans.line_col(s.start)).unzip();
+        ScenarioError {
+            source_name: source_name.to_owned(),
+            diagnostics: vec![Diagnostic {
+                line,
+                column,
+                key: String::new(),
+                message: format!("invalid TOML: {}", e.message().trim()),
+            }],
+        }
+    })
+}
+
+/// Deserialises a table into `T`, naming the key path (and its line) of the first type error or unknown key.
+fn deserialize_table<T: serde::de::DeserializeOwned>(
+    table: toml::Table,
+    source_name: &str,
+    spans: &SpanIndex,
+    overrides: &[Override],
+) -> Result<T, ScenarioError> {
+    serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
+        let mut key = e.path().to_string();
+        if key == "." {
+            key.clear();
+        }
+        let message = e.inner().message().trim().to_owned();
+        // For unknown fields serde reports the containing table; name the offending key itself.
+        if let Some(field) = message.strip_prefix("unknown field `").and_then(|rest| rest.split('`').next())
+            && key.rsplit('.').next() != Some(field)
+        {
+            key = if key.is_empty() { field.to_owned() } else { format!("{key}.{field}") };
+        }
+        locate_error(source_name, spans, overrides, &key, message)
+    })
+}
+
+/// A TOML file deserialised into `T`, keeping what is needed to locate later problems by key path.
+#[derive(Debug, Clone)]
+pub struct Located<T> {
+    /// The deserialised value.
+    pub value: T,
+    source_name: String,
+    spans: SpanIndex,
+}
+
+impl<T> Located<T> {
+    /// An error about `key`, located at its line in the file (or the closest enclosing key's line).
+    pub fn error(&self, key: &str, message: impl Into<String>) -> ScenarioError {
+        located(&self.source_name, &self.spans, key, message.into())
+    }
+
+    /// The file (or name) it was read from.
+    pub fn source_name(&self) -> &str {
+        &self.source_name
+    }
+}
+
+/// Reads any TOML file format of peacesim's into `T` with located errors: UTF-8 check, empty check, TOML
+/// syntax, then typed deserialisation (unknown keys and wrong types name their key path and line).
+pub fn parse_located<T: serde::de::DeserializeOwned>(
+    bytes: &[u8],
+    source_name: &str,
+) -> Result<Located<T>, ScenarioError> {
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        let line = bytes[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count() + 1;
+        ScenarioError::single(source_name, Some(line), "", "the file is not UTF-8 text")
+    })?;
+    if text.trim().is_empty() {
+        return Err(ScenarioError::single(source_name, Some(1), "", "the file is empty"));
+    }
+    let spans = SpanIndex::new(text);
+    let table = parse_table(text, source_name, &spans)?;
+    let value = deserialize_table(table, source_name, &spans, &[])?;
+    Ok(Located { value, source_name: source_name.to_owned(), spans })
 }

@@ -1,0 +1,221 @@
+//! `peacesim sweep` and `peacesim merge` end to end: byte-identical outputs for any thread count, shard
+//! split and kill-and-resume; bad experiment files rejected before anything is written.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn peacesim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_peacesim")).args(args).output().expect("the peacesim binary runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+const EXPERIMENT: &str = r#"
+scenario = "epstein-run2"
+ticks = 60
+replicates = 3
+master_seed = 11
+outputs = ["active:peak", "arrests:total", "jailed:final", "active:mean", "active:peak_tick"]
+timeseries = { every = 7, metrics = ["active", "jailed"] }
+
+[design]
+kind = "grid"
+
+[[vary]]
+path = "rules.legitimacy"
+range = { start = 0.75, stop = 0.9, step = 0.05 }
+
+[[vary]]
+path = "forces.cops.density"
+values = [0.03, 0.05]
+"#;
+
+fn write_experiment(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("write experiment");
+    path
+}
+
+fn sweep(exp: &Path, out: &Path, extra: &[&str]) -> Output {
+    let mut args = vec!["sweep", exp.to_str().expect("utf-8"), "--out", out.to_str().expect("utf-8")];
+    args.extend_from_slice(extra);
+    peacesim(&args)
+}
+
+fn assert_same_outputs(a: &Path, b: &Path) {
+    for file in ["runs.csv", "timeseries.csv", "summary.csv", "manifest.json"] {
+        let (x, y) = (std::fs::read(a.join(file)), std::fs::read(b.join(file)));
+        assert!(
+            x.is_ok() && x.as_ref().ok() == y.as_ref().ok(),
+            "{file} differs between {} and {}",
+            a.display(),
+            b.display()
+        );
+    }
+}
+
+#[test]
+fn threads_and_shards_give_identical_bytes() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let exp = write_experiment(dir.path(), "exp.toml", EXPERIMENT);
+    let one = dir.path().join("one");
+    let o = sweep(&exp, &one, &["--threads", "1"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let two = dir.path().join("two");
+    assert_eq!(sweep(&exp, &two, &["--threads", "2"]).status.code(), Some(0));
+    assert_same_outputs(&one, &two);
+    let runs = std::fs::read_to_string(one.join("runs.csv")).expect("runs.csv");
+    assert_eq!(runs.lines().count(), 1 + 4 * 2 * 3, "header plus 24 runs");
+    assert!(runs.lines().nth(1).is_some_and(|l| l.starts_with("0,0,0,")), "{runs}");
+    // Legitimacy from a range reads as written, not as 0.7999999999999999.
+    assert!(runs.contains(",0.8,0.03,"), "{runs}");
+
+    let mut shard_dirs = Vec::new();
+    for i in 0..3 {
+        let d = dir.path().join(format!("shard{i}"));
+        let o = sweep(&exp, &d, &["--shard", &format!("{i}/3"), "--threads", "2"]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        shard_dirs.push(d);
+    }
+    let merged = dir.path().join("merged");
+    let mut args = vec!["merge"];
+    args.extend(shard_dirs.iter().map(|d| d.to_str().expect("utf-8")));
+    args.extend(["--out", merged.to_str().expect("utf-8")]);
+    let o = peacesim(&args);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_same_outputs(&one, &merged);
+
+    // A missing shard is named.
+    let o = peacesim(&[
+        "merge",
+        shard_dirs[0].to_str().expect("utf-8"),
+        shard_dirs[2].to_str().expect("utf-8"),
+        "--out",
+        dir.path().join("bad").to_str().expect("utf-8"),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("1/3"), "{}", stderr(&o));
+}
+
+#[test]
+fn a_sweep_killed_mid_way_and_resumed_equals_an_uninterrupted_one() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let long = EXPERIMENT.replace("ticks = 60", "ticks = 400").replace("replicates = 3", "replicates = 12");
+    let exp = write_experiment(dir.path(), "long.toml", &long);
+    let reference = dir.path().join("reference");
+    assert_eq!(sweep(&exp, &reference, &["--threads", "2"]).status.code(), Some(0));
+
+    let killed = dir.path().join("killed");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_peacesim"))
+        .args(["sweep", exp.to_str().expect("utf-8"), "--out", killed.to_str().expect("utf-8"), "--threads", "1"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    // Wait until some, but not all, runs are written, then kill without warning.
+    let total = 1 + 4 * 2 * 12;
+    let mut rows = 0;
+    for _ in 0..2000 {
+        rows = std::fs::read_to_string(killed.join("runs.csv")).map(|s| s.lines().count()).unwrap_or(0);
+        if rows > 1 + 8 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    child.kill().expect("SIGKILL");
+    let _ = child.wait();
+    let after = std::fs::read_to_string(killed.join("runs.csv")).map(|s| s.lines().count()).unwrap_or(0);
+    assert!(rows > 1 && after < total, "the kill must land mid-way: {rows} then {after} of {total} lines");
+
+    // Without --resume the directory is refused; with it the sweep finishes with identical bytes.
+    let o = sweep(&exp, &killed, &["--threads", "2"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let o = sweep(&exp, &killed, &["--threads", "2", "--resume"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_same_outputs(&reference, &killed);
+
+    // A changed experiment is refused on resume.
+    let changed = write_experiment(dir.path(), "long.toml", &long.replace("master_seed = 11", "master_seed = 12"));
+    let o = sweep(&changed, &killed, &["--resume"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("changed"), "{}", stderr(&o));
+}
+
+#[test]
+fn a_torn_last_row_is_dropped_on_resume() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let exp = write_experiment(dir.path(), "exp.toml", EXPERIMENT);
+    let reference = dir.path().join("reference");
+    assert_eq!(sweep(&exp, &reference, &[]).status.code(), Some(0));
+    let torn = dir.path().join("torn");
+    assert_eq!(sweep(&exp, &torn, &[]).status.code(), Some(0));
+    // Simulate a crash: cut runs.csv in the middle of a row and the timeseries after it.
+    let runs = std::fs::read(torn.join("runs.csv")).expect("runs");
+    std::fs::write(torn.join("runs.csv"), &runs[..runs.len() * 2 / 3]).expect("cut");
+    let ts = std::fs::read(torn.join("timeseries.csv")).expect("ts");
+    std::fs::write(torn.join("timeseries.csv"), &ts[..ts.len() - 5]).expect("cut");
+    let o = sweep(&exp, &torn, &["--resume"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_same_outputs(&reference, &torn);
+}
+
+#[test]
+fn common_random_numbers_pair_seeds_across_points_and_replicates_differ() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let crn = EXPERIMENT.replace("master_seed = 11", "master_seed = 11\ncommon_random_numbers = true");
+    for (name, text, shared) in [("plain.toml", EXPERIMENT.to_owned(), false), ("crn.toml", crn, true)] {
+        let exp = write_experiment(dir.path(), name, &text);
+        let out = dir.path().join(format!("{name}.out"));
+        assert_eq!(sweep(&exp, &out, &[]).status.code(), Some(0));
+        let runs = std::fs::read_to_string(out.join("runs.csv")).expect("runs");
+        let rows: Vec<Vec<&str>> = runs.lines().skip(1).map(|l| l.split(',').collect()).collect();
+        for point in rows.chunks(3) {
+            let seeds: std::collections::BTreeSet<&str> = point.iter().map(|r| r[3]).collect();
+            assert_eq!(seeds.len(), 3, "replicates of one point differ");
+        }
+        let replicate0: std::collections::BTreeSet<&str> = rows.iter().filter(|r| r[2] == "0").map(|r| r[3]).collect();
+        assert_eq!(replicate0.len() == 1, shared, "{name}: seeds of replicate 0 across points");
+    }
+}
+
+#[test]
+fn bad_experiments_exit_2_with_the_key_and_write_nothing() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cases = [
+        (
+            "unknown-path.toml",
+            EXPERIMENT.replace("path = \"forces.cops.density\"", "path = \"forces.kops.density\""),
+            "vary[1]",
+        ),
+        ("empty.toml", EXPERIMENT.replace("values = [0.03, 0.05]", "values = []"), "vary[1].values"),
+        ("zero.toml", EXPERIMENT.replace("replicates = 3", "replicates = 0"), "replicates"),
+        ("type.toml", EXPERIMENT.replace("values = [0.03, 0.05]", "values = [0.03, \"many\"]"), "vary[1].values[1]"),
+        ("range.toml", EXPERIMENT.replace("values = [0.03, 0.05]", "values = [0.03, 1.5]"), "vary[1].values[1]"),
+        ("metric.toml", EXPERIMENT.replace("active:peak", "rioters:peak"), "outputs[0]"),
+        ("stat.toml", EXPERIMENT.replace("active:peak\"", "active:median\""), "outputs[0]"),
+        ("typo.toml", EXPERIMENT.replace("replicates = 3", "replicate = 3"), "replicate"),
+    ];
+    for (name, text, key) in cases {
+        let exp = write_experiment(dir.path(), name, &text);
+        let out = dir.path().join(format!("{name}.out"));
+        let o = sweep(&exp, &out, &[]);
+        assert_eq!(o.status.code(), Some(2), "{name}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains(name) && stderr(&o).contains(key),
+            "{name}: the message names the file and `{key}`: {}",
+            stderr(&o)
+        );
+        assert!(!stderr(&o).contains("panicked"), "{name}");
+        assert!(!out.exists(), "{name}: nothing may be written");
+    }
+    let exp = write_experiment(dir.path(), "good.toml", EXPERIMENT);
+    for shard in ["3/2", "1/0", "x"] {
+        let out = dir.path().join("shard.out");
+        let o = sweep(&exp, &out, &["--shard", shard]);
+        assert_eq!(o.status.code(), Some(2), "--shard {shard}");
+        assert!(stderr(&o).contains("--shard"), "{}", stderr(&o));
+        assert!(!out.exists());
+    }
+}
