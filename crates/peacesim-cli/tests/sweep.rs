@@ -219,3 +219,57 @@ fn bad_experiments_exit_2_with_the_key_and_write_nothing() {
         assert!(!out.exists());
     }
 }
+
+#[test]
+fn lhs_sobol_and_table_designs_run_and_write_their_outputs() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let base = "scenario = \"epstein-run2\"\nticks = 30\nreplicates = 2\nmaster_seed = 5\noutputs = [\"active:peak\", \"jailed:final\"]\n";
+    let lhs = format!(
+        "{base}[design]\nkind = \"lhs\"\nsamples = 6\n\n[[vary]]\npath = \"rules.legitimacy\"\nlow = 0.7\nhigh = 0.9\n\n[[vary]]\npath = \"rules.jail_term.max\"\nlow = 5\nhigh = 40\ninteger = true\n"
+    );
+    let exp = write_experiment(dir.path(), "lhs.toml", &lhs);
+    let out = dir.path().join("lhs.out");
+    let o = sweep(&exp, &out, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let summary = std::fs::read_to_string(out.join("summary.csv")).expect("summary");
+    assert_eq!(summary.lines().count(), 1 + 6);
+    // One legitimacy sample in each sixth of [0.7, 0.9].
+    let mut strata: Vec<usize> = summary
+        .lines()
+        .skip(1)
+        .map(|l| {
+            l.split(',').nth(1).and_then(|v| v.parse::<f64>().ok()).map_or(99, |v| ((v - 0.7) / 0.2 * 6.0) as usize)
+        })
+        .collect();
+    strata.sort_unstable();
+    assert_eq!(strata, vec![0, 1, 2, 3, 4, 5]);
+
+    let sobol = lhs.replace("kind = \"lhs\"\nsamples = 6", "kind = \"sobol\"\nsamples = 4\nbootstrap = 20");
+    let exp = write_experiment(dir.path(), "sobol.toml", &sobol);
+    let out = dir.path().join("sobol.out");
+    let o = sweep(&exp, &out, &["--threads", "2"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let runs = std::fs::read_to_string(out.join("runs.csv")).expect("runs");
+    assert_eq!(runs.lines().count(), 1 + 4 * (2 + 2) * 2, "n (k + 2) points x replicates");
+    let sensitivity = std::fs::read_to_string(out.join("sensitivity.csv")).expect("sensitivity.csv");
+    assert!(
+        sensitivity.starts_with("outcome,parameter,S1,S1_ci95_lo,S1_ci95_hi,ST,ST_ci95_lo,ST_ci95_hi\n"),
+        "{sensitivity}"
+    );
+    assert_eq!(sensitivity.lines().count(), 1 + 2 * 2, "two outcomes x two parameters");
+
+    std::fs::write(dir.path().join("points.csv"), "rules.legitimacy,rules.arrest_ratio\n0.8,floor\n0.85,\"literal\"\n")
+        .expect("csv");
+    let table = format!("{base}[design]\nkind = \"table\"\nfile = \"points.csv\"\n");
+    let exp = write_experiment(dir.path(), "table.toml", &table);
+    let out = dir.path().join("table.out");
+    let o = sweep(&exp, &out, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let runs = std::fs::read_to_string(out.join("runs.csv")).expect("runs");
+    assert!(runs.starts_with("run_id,point_id,replicate,seed,rules.legitimacy,rules.arrest_ratio,"), "{runs}");
+    assert!(runs.contains(",0.85,literal,"), "{runs}");
+    std::fs::write(dir.path().join("points.csv"), "rules.legitimacy\n0.8\n1.7\n").expect("csv");
+    let o = sweep(&exp, &dir.path().join("table-bad.out"), &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("design point 1"), "{}", stderr(&o));
+}
