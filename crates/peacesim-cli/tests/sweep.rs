@@ -102,7 +102,7 @@ fn threads_and_shards_give_identical_bytes() {
 #[test]
 fn a_sweep_killed_mid_way_and_resumed_equals_an_uninterrupted_one() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let long = EXPERIMENT.replace("ticks = 60", "ticks = 400").replace("replicates = 3", "replicates = 12");
+    let long = EXPERIMENT.replace("ticks = 60", "ticks = 250").replace("replicates = 3", "replicates = 12");
     let exp = write_experiment(dir.path(), "long.toml", &long);
     let reference = dir.path().join("reference");
     assert_eq!(sweep(&exp, &reference, &["--threads", "2"]).status.code(), Some(0));
@@ -272,4 +272,36 @@ fn lhs_sobol_and_table_designs_run_and_write_their_outputs() {
     let o = sweep(&exp, &dir.path().join("table-bad.out"), &[]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("design point 1"), "{}", stderr(&o));
+}
+
+#[test]
+fn sigterm_stops_cleanly_and_resume_finishes_the_same_bytes() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let long = EXPERIMENT.replace("ticks = 60", "ticks = 250").replace("replicates = 3", "replicates = 12");
+    let exp = write_experiment(dir.path(), "term.toml", &long);
+    let reference = dir.path().join("reference");
+    assert_eq!(sweep(&exp, &reference, &["--threads", "2"]).status.code(), Some(0));
+    let out = dir.path().join("term");
+    let child = Command::new(env!("CARGO_BIN_EXE_peacesim"))
+        .args(["sweep", exp.to_str().expect("utf-8"), "--out", out.to_str().expect("utf-8"), "--threads", "1"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    for _ in 0..2000 {
+        if std::fs::read_to_string(out.join("runs.csv")).map(|s| s.lines().count()).unwrap_or(0) > 1 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
+    assert!(status.success());
+    let o = child.wait_with_output().expect("wait");
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--resume"), "tells how to continue: {}", stderr(&o));
+    let manifest = std::fs::read_to_string(out.join("manifest.json")).expect("manifest");
+    assert!(manifest.contains("\"status\": \"interrupted\""), "{manifest}");
+    let o = sweep(&exp, &out, &["--resume"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_same_outputs(&reference, &out);
 }
