@@ -7,8 +7,8 @@
 # changed), runs an experiment as a job array of sweep shards
 # (tests/cluster/sweep.sbatch) and a merge job that depends on it
 # (tests/cluster/merge.sbatch), then checks that the merged runs.csv,
-# summary.csv and timeseries.csv are byte-identical to those of an unsharded
-# sweep. Stops every daemon it started when it exits. See docs/cluster.md.
+# summary.csv, and timeseries.csv and sensitivity.csv where written, are
+# byte-identical to those of an unsharded sweep. Stops every daemon it started when it exits. See docs/cluster.md.
 #
 #   bash tests/cluster/run.sh
 #
@@ -49,6 +49,25 @@ die() {
 experiment=$(cd "$(dirname "$experiment")" && pwd)/$(basename "$experiment")
 work=$(mkdir -p "$work" && cd "$work" && pwd)
 [[ $work != / ]] || die "PEACESIM_CLUSTER_DIR must not be /"
+# The work directory is emptied below: refuse one that this script did not make.
+if [[ -n $(ls -A "$work") && ! -e $work/.peacesim-cluster-test ]]; then
+    die "$work is not empty and was not made by this script; set PEACESIM_CLUSTER_DIR to a new directory"
+fi
+
+# --- the binary --------------------------------------------------------------
+if [[ -n ${PEACESIM_BIN:-} ]]; then
+    bin=$PEACESIM_BIN
+    log "using PEACESIM_BIN=$bin"
+else
+    log "building: cargo build --release -p peacesim-cli"
+    (cd "$root" && cargo build --release -p peacesim-cli)
+    bin=$root/target/release/peacesim
+fi
+[[ -x $bin ]] || die "peacesim binary not executable: $bin"
+bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
+export PEACESIM_BIN=$bin
+# Marks the jobs' processes, so that cleanup can find any that outlive Slurm.
+job_env=ALL,PEACESIM_CLUSTER_TEST=$work
 
 # --- process handling -------------------------------------------------------
 # Daemons this script started are recorded in $work/pids/NAME.pid. Only those
@@ -99,8 +118,38 @@ cancel_jobs() { # cancel what is left in our private cluster, wait for it to go
     squeue 2>/dev/null || true
 }
 
+# Processes of jobs of this cluster: slurmstepd (it inherits SLURM_CONF from
+# slurmd) and the job's own processes (they carry PEACESIM_CLUSTER_TEST, which
+# only the jobs get, through sbatch --export).
+job_procs() {
+    local env_file pid
+    for env_file in /proc/[0-9]*/environ; do
+        pid=${env_file#/proc/}
+        pid=${pid%/environ}
+        [[ $pid != "$$" ]] || continue
+        if [[ $(cat "/proc/$pid/comm" 2>/dev/null) == slurmstepd ]]; then
+            grep -qzxF "SLURM_CONF=$SLURM_CONF" "$env_file" 2>/dev/null || continue
+        else
+            grep -qzxF "PEACESIM_CLUSTER_TEST=$work" "$env_file" 2>/dev/null || continue
+        fi
+        echo "$pid"
+    done
+}
+
+stop_job_procs() { # wait up to 15 s for job steps to end, then kill what is left
+    local i pids=()
+    for ((i = 0; i < 15; i++)); do
+        mapfile -t pids < <(job_procs)
+        ((${#pids[@]})) || return 0
+        sleep 1
+    done
+    log "killing leftover job processes: ${pids[*]}"
+    kill -KILL "${pids[@]}" 2>/dev/null || true
+}
+
 stop_all() {
     cancel_jobs
+    stop_job_procs
     stop_daemon slurmd
     stop_daemon slurmctld
     stop_daemon munged
@@ -124,6 +173,7 @@ trap 'exit 143' TERM
 
 rm -rf "$work"
 mkdir -p "$work"/{etc,pids,log,state,spool,out}
+touch "$work/.peacesim-cluster-test"
 out=$work/out
 mkdir -p "$out/logs"
 
@@ -262,27 +312,15 @@ done
 log "node $node is idle"
 sinfo | sed 's/^/  /'
 
-# --- 4. build, then submit the array and the merge job ------------------------
-if [[ -n ${PEACESIM_BIN:-} ]]; then
-    bin=$PEACESIM_BIN
-    log "using PEACESIM_BIN=$bin"
-else
-    log "building: cargo build --release -p peacesim-cli"
-    (cd "$root" && cargo build --release -p peacesim-cli)
-    bin=$root/target/release/peacesim
-fi
-[[ -x $bin ]] || die "peacesim binary not executable: $bin"
-bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
-export PEACESIM_BIN=$bin
-
-array_id=$(sbatch --parsable --array=0-$((shards - 1)) --time=30 \
+# --- 4. submit the array and the merge job ----------------------------------
+array_id=$(sbatch --parsable --array=0-$((shards - 1)) --time=30 --export="$job_env" \
     --chdir="$out" --output="$out/logs/sweep-%A_%a.out" \
     "$here/sweep.sbatch" "$experiment" "$out")
 array_id=${array_id%%;*}
 log "submitted sweep array job $array_id (tasks 0-$((shards - 1)))"
 
 merge_id=$(sbatch --parsable --dependency="afterok:$array_id" --kill-on-invalid-dep=yes \
-    --time=30 --chdir="$out" --output="$out/logs/merge-%j.out" \
+    --time=30 --export="$job_env" --chdir="$out" --output="$out/logs/merge-%j.out" \
     "$here/merge.sbatch" "$out" "$shards")
 merge_id=${merge_id%%;*}
 log "submitted merge job $merge_id (afterok:$array_id)"
@@ -358,8 +396,9 @@ log "unsharded reference: $bin sweep $experiment --out $out/reference"
 
 passed=0
 failed=0
-for f in runs.csv summary.csv timeseries.csv; do
-    if [[ $f == timeseries.csv && ! -e $out/reference/$f && ! -e $out/merged/$f ]]; then
+for f in runs.csv summary.csv timeseries.csv sensitivity.csv; do
+    # timeseries.csv and sensitivity.csv (Sobol designs) exist only for some experiments.
+    if [[ $f == @(timeseries|sensitivity).csv && ! -e $out/reference/$f && ! -e $out/merged/$f ]]; then
         log "$f: written by neither, skipped"
         continue
     fi

@@ -87,7 +87,11 @@ pub fn merge(shards: &[PathBuf], out: &Path) -> Result<Manifest, BatchError> {
     replace_file(&out.join("runs.csv"), &merged).map_err(|e| BatchError::Runtime(format!("writing runs.csv: {e}")))?;
 
     // timeseries.csv: the rows of each run, in run order.
-    if ordered.iter().all(|d| d.join("timeseries.csv").exists()) {
+    let with_timeseries = ordered.iter().filter(|d| d.join("timeseries.csv").exists()).count();
+    if with_timeseries != 0 && with_timeseries != ordered.len() {
+        return Err(BatchError::Input("some shards have timeseries.csv and some do not".into()));
+    }
+    if with_timeseries == ordered.len() {
         let mut readers = Vec::new();
         let mut merged = Vec::new();
         for dir in &ordered {
@@ -100,13 +104,30 @@ pub fn merge(shards: &[PathBuf], out: &Path) -> Result<Manifest, BatchError> {
         for run in 0..first.plan_size {
             let reader = &mut readers[(run % count) as usize];
             let key = format!("{run},");
-            while let Some(Ok(line)) = reader.peek() {
-                if !line.starts_with(&key) {
-                    break;
+            loop {
+                match reader.peek() {
+                    Some(Ok(line)) if line.starts_with(&key) => {
+                        if !line.ends_with('\n') {
+                            return Err(BatchError::Input(format!("run {run}: a timeseries row is incomplete")));
+                        }
+                        merged.extend_from_slice(line.as_bytes());
+                        reader.next();
+                    }
+                    Some(Err(_)) => {
+                        return Err(reader
+                            .next()
+                            .and_then(Result::err)
+                            .unwrap_or_else(|| BatchError::Runtime("read error".into())));
+                    }
+                    _ => break,
                 }
-                merged.extend_from_slice(line.as_bytes());
-                reader.next();
             }
+        }
+        if let Some(i) = readers.iter_mut().position(|r| r.peek().is_some()) {
+            return Err(BatchError::Input(format!(
+                "{}/timeseries.csv: rows left over after the last run",
+                ordered[i].display()
+            )));
         }
         replace_file(&out.join("timeseries.csv"), &merged)
             .map_err(|e| BatchError::Runtime(format!("writing timeseries.csv: {e}")))?;

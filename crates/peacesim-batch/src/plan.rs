@@ -29,8 +29,8 @@ fn mix(mut z: u64) -> u64 {
 }
 
 /// A run's seed: `mix(master_seed ^ mix(key ^ mix(replicate + 1)))` with SplitMix64's finaliser `mix`, where
-/// `key = point_id + 1`, or `0` with common random numbers so that every design point's replicate r gets
-/// the same seed. Replicates of one point always differ (mix is a bijection).
+/// `key = (point_id + 1) * 0x9e3779b97f4a7c15` (wrapping), or `0` with common random numbers so that every
+/// design point's replicate r gets the same seed. Replicates of one point always differ (mix is a bijection).
 pub fn run_seed(master_seed: u64, point_id: u64, replicate: u32, common_random_numbers: bool) -> u64 {
     let key = if common_random_numbers { 0 } else { (point_id + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15) };
     mix(master_seed ^ mix(key ^ mix(u64::from(replicate) + 1)))
@@ -95,7 +95,20 @@ impl Plan {
         } else {
             return Err(located.error("scenario", format!("`{}` is neither a file nor a bundled scenario", e.scenario)));
         };
-        let fixed: Vec<Override> = e.fixed.iter().map(|(k, v)| Override::new(k.clone(), v.clone())).collect();
+        // `[fixed]` keys may be quoted paths ("rules.legitimacy" = 0.8) or TOML dotted keys (rules.legitimacy = 0.8,
+        // which TOML reads as nested tables): flatten both to one override per leaf value.
+        let mut fixed: Vec<Override> = Vec::new();
+        flatten(&mut fixed, String::new(), &e.fixed);
+        for (key, path) in
+            fixed.iter().map(|o| ("fixed", o.path.as_str())).chain(e.vary.iter().map(|v| ("vary", v.path.as_str())))
+        {
+            if matches!(path, "ticks" | "seed" | "schema_version" | "name") {
+                return Err(located.error(
+                    key,
+                    format!("`{path}` is set by the experiment itself (ticks, master_seed), not by a parameter"),
+                ));
+            }
+        }
         let check = |overrides: &[Override], key: &str| -> Result<Scenario, ScenarioError> {
             parse_scenario(&scenario_text, &scenario_source, overrides).map_err(|err| {
                 let d = &err.diagnostics[0];
@@ -120,11 +133,13 @@ impl Plan {
         // Each value on its own, so an error names the entry that caused it.
         for (i, v) in e.vary.iter().enumerate() {
             let candidates: Vec<(String, toml::Value)> = match (&v.values, &v.range) {
-                (Some(values), _) => {
+                (Some(values), _) if e.design.kind == DesignKind::Grid => {
                     values.iter().enumerate().map(|(j, x)| (format!("vary[{i}].values[{j}]"), x.clone())).collect()
                 }
-                (None, Some(r)) => r.values().into_iter().map(|x| (format!("vary[{i}].range"), x)).collect(),
-                (None, None) => vec![
+                (None, Some(r)) if e.design.kind == DesignKind::Grid => {
+                    r.values().into_iter().map(|x| (format!("vary[{i}].range"), x)).collect()
+                }
+                _ => vec![
                     (format!("vary[{i}].low"), design::scale(v, 0.0)),
                     (format!("vary[{i}].high"), design::scale(v, 1.0)),
                 ],
@@ -136,8 +151,14 @@ impl Plan {
             }
         }
         // Then every design point as a whole (combinations can fail where single values do not).
-        let mut fingerprint_text =
-            format!("{:016x}\n{}\n", fnv1a(scenario_text.as_bytes()), toml::to_string(e).unwrap_or_default());
+        // The version is part of the fingerprint: a different build may simulate differently, so it must not
+        // finish a sweep another build started.
+        let mut fingerprint_text = format!(
+            "{}\n{:016x}\n{}\n",
+            peacesim_core::VERSION,
+            fnv1a(scenario_text.as_bytes()),
+            toml::to_string(e).unwrap_or_default()
+        );
         for (p, point) in points.iter().enumerate() {
             let mut overrides = fixed.clone();
             overrides.extend(parameters.iter().zip(point).map(|(path, v)| Override::new(path.clone(), v.clone())));
@@ -230,6 +251,21 @@ impl Plan {
     /// Where the scenario came from.
     pub fn scenario_source(&self) -> &str {
         &self.scenario_source
+    }
+}
+
+/// Flattens nested tables into dotted paths, one override per leaf value.
+fn flatten(out: &mut Vec<Override>, prefix: String, table: &std::collections::BTreeMap<String, toml::Value>) {
+    for (key, value) in table {
+        let path = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
+        match value {
+            toml::Value::Table(t) => {
+                let nested: std::collections::BTreeMap<String, toml::Value> =
+                    t.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+                flatten(out, path, &nested);
+            }
+            leaf => out.push(Override::new(path, leaf.clone())),
+        }
     }
 }
 

@@ -146,6 +146,12 @@ pub fn sobol_indices(y: &[f64], d: usize, bootstrap: usize, rng: &mut ChaCha8Rng
     if n < 2 {
         return None;
     }
+    // Centre the outputs on their mean, as SALib's sobol.analyze does (it also scales by the s.d., which
+    // cancels in every ratio below): the first-order estimator is not shift-invariant, and centring removes
+    // the variance a large mean would add to it.
+    let mean = y.iter().sum::<f64>() / y.len() as f64;
+    let centred: Vec<f64> = y.iter().map(|v| v - mean).collect();
+    let y = centred.as_slice();
     let all: Vec<usize> = (0..n).collect();
     let (first, total) = estimate(y, d, &all)?;
 

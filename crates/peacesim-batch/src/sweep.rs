@@ -64,7 +64,7 @@ pub struct FailedRun {
 pub struct Manifest {
     /// Fingerprint of the experiment, its scenario and its design points (hex).
     pub experiment_fingerprint: String,
-    /// The experiment file it was run from.
+    /// The experiment file's name (without its directory, so the manifest does not depend on where it ran).
     pub experiment: String,
     /// peacesim's version.
     pub peacesim_version: String,
@@ -267,7 +267,9 @@ pub enum SweepEnd {
 fn manifest_for(plan: &Plan, shard: Option<Shard>, in_scope: u64) -> Manifest {
     Manifest {
         experiment_fingerprint: format!("{:016x}", plan.fingerprint),
-        experiment: plan.source.clone(),
+        experiment: Path::new(&plan.source)
+            .file_name()
+            .map_or_else(|| plan.source.clone(), |n| n.to_string_lossy().into_owned()),
         peacesim_version: peacesim_core::VERSION.to_owned(),
         plan_size: plan.len(),
         replicates: plan.experiment.replicates,
@@ -342,14 +344,20 @@ pub fn sweep(plan: &Plan, opts: &SweepOptions<'_>) -> Result<SweepEnd, BatchErro
             )));
         }
         if previous.shard != shard {
+            let show =
+                |s: Option<Shard>| s.map_or("the whole plan".to_owned(), |s| format!("shard {}/{}", s.index, s.count));
             return Err(BatchError::Input(format!(
-                "{}: holds shard {:?}, not {:?}",
+                "{}: holds {}, not {}",
                 out.display(),
-                previous.shard,
-                shard
+                show(previous.shard),
+                show(shard)
             )));
         }
-        // Trust only complete rows, and only a prefix of this scope in order.
+        // Trust only complete rows, and only a prefix of this scope in order. A crash right after the first
+        // manifest was written may have left no runs.csv yet.
+        if !runs_path.exists() {
+            std::fs::write(&runs_path, &header).map_err(io(format!("writing {}", runs_path.display())))?;
+        }
         let ids = trim_to_complete(&runs_path, &header, |_| true)?;
         done = ids.iter().zip(&scope).take_while(|(a, b)| a == b).count();
         if done < ids.len() {
@@ -374,6 +382,8 @@ pub fn sweep(plan: &Plan, opts: &SweepOptions<'_>) -> Result<SweepEnd, BatchErro
             )));
         }
         std::fs::create_dir_all(out).map_err(io(format!("creating {}", out.display())))?;
+        // The manifest first: a directory with a manifest is always resumable.
+        manifest.write(out)?;
         std::fs::write(&runs_path, &header).map_err(io(format!("writing {}", runs_path.display())))?;
         if let Some(h) = &ts_header {
             std::fs::write(&ts_path, h).map_err(io(format!("writing {}", ts_path.display())))?;

@@ -4,9 +4,23 @@
 //! Exit codes: 0 success, 1 a runtime failure (e.g. an output file could not be written), 2 bad input
 //! (unknown flag, invalid scenario file). Errors are one readable message on stderr.
 
+/// Prints a line on stdout. A closed pipe (`peacesim scenarios | head -1`) ends the program quietly
+/// instead of panicking, as `println!` would.
+macro_rules! say {
+    ($($arg:tt)*) => { $crate::say_line(format_args!($($arg)*)) };
+}
+
 mod output;
 mod run;
 mod sweep;
+
+/// Writes one line to stdout; exits quietly if stdout is gone.
+pub(crate) fn say_line(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    if writeln!(std::io::stdout().lock(), "{args}").is_err() {
+        std::process::exit(0);
+    }
+}
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -90,7 +104,7 @@ fn validate(files: &[String]) -> Result<(), Failure> {
     let mut failed = 0;
     for file in files {
         match peacesim_scenario::load(file, &[]) {
-            Ok((s, _)) => println!(
+            Ok((s, _)) => say!(
                 "ok {file}: {} ({}x{}, {} population(s), {} force(s), {} schedule entries)",
                 s.name,
                 s.grid.width,
@@ -115,6 +129,6 @@ fn scenarios() {
     let all: Vec<_> = peacesim_scenario::bundled::all().collect();
     let width = all.iter().map(|b| b.name.len()).max().unwrap_or(0);
     for b in all {
-        println!("{:width$}  {}", b.name, b.summary());
+        say!("{:width$}  {}", b.name, b.summary());
     }
 }

@@ -172,13 +172,13 @@ fn write_run(
     serde_json::to_writer_pretty(summary_file.writer(), &summary)?;
     summary_file.writer().write_all(b"\n")?;
     let paths = [timeseries.commit()?, events.commit()?, summary_file.commit()?];
-    println!(
+    say!(
         "{} seed {} ran {ticks} ticks: peak {peak} actives at tick {peak_tick}, {outbursts} outburst(s)",
         scenario.name,
         sim.seed()
     );
     for p in paths {
-        println!("wrote {}", p.display());
+        say!("wrote {}", p.display());
     }
     Ok(())
 }

@@ -78,7 +78,7 @@ pub(crate) fn sweep(args: &SweepArgs) -> Result<(), Failure> {
     reporter.finish();
     match end {
         SweepEnd::Complete { failed: 0 } => {
-            println!("{} runs complete; wrote {}/runs.csv, summary.csv, manifest.json", in_scope, out.display());
+            say!("{} runs complete; wrote {}/runs.csv, summary.csv, manifest.json", in_scope, out.display());
             Ok(())
         }
         SweepEnd::Complete { failed } => Err(Failure::Runtime(anyhow!(
@@ -97,21 +97,18 @@ pub(crate) fn sweep(args: &SweepArgs) -> Result<(), Failure> {
 #[allow(clippy::disallowed_methods)] // The estimate times one run; the simulation itself never reads the clock.
 fn dry_run(plan: &Plan, in_scope: u64, threads: usize) -> Result<(), Failure> {
     let e = &plan.experiment;
-    println!("experiment  {}", plan.source);
-    println!("scenario    {} ({})", plan.base.name, plan.scenario_source());
-    println!(
+    say!("experiment  {}", plan.source);
+    say!("scenario    {} ({})", plan.base.name, plan.scenario_source());
+    say!(
         "design      {:?}, {} point(s) x {} replicate(s) = {} runs",
         e.design.kind,
         plan.points.len(),
         e.replicates,
         plan.len()
     );
-    println!(
-        "parameters  {}",
-        if plan.parameters.is_empty() { "(none)".to_owned() } else { plan.parameters.join(", ") }
-    );
-    println!("outcomes    {}", plan.outcomes.iter().map(|o| o.column()).collect::<Vec<_>>().join(", "));
-    println!(
+    say!("parameters  {}", if plan.parameters.is_empty() { "(none)".to_owned() } else { plan.parameters.join(", ") });
+    say!("outcomes    {}", plan.outcomes.iter().map(|o| o.column()).collect::<Vec<_>>().join(", "));
+    say!(
         "ticks       {} per run; seeds from master_seed {}{}",
         plan.ticks,
         e.master_seed,
@@ -124,7 +121,7 @@ fn dry_run(plan: &Plan, in_scope: u64, threads: usize) -> Result<(), Failure> {
         return Err(Failure::Runtime(anyhow!("run 0 fails: {m}")));
     }
     let estimate = per_run * in_scope as f64 / threads as f64;
-    println!("estimate    {in_scope} runs here x {per_run:.3} s (run 0) / {threads} thread(s) = about {estimate:.0} s");
+    say!("estimate    {in_scope} runs here x {per_run:.3} s (run 0) / {threads} thread(s) = about {estimate:.0} s");
     Ok(())
 }
 
@@ -171,7 +168,7 @@ impl Progress {
 /// Runs `peacesim merge`.
 pub(crate) fn merge(args: &MergeArgs) -> Result<(), Failure> {
     let manifest = peacesim_batch::merge(&args.shards, &args.out).map_err(batch_failure)?;
-    println!("merged {} shard(s), {} runs, into {}", args.shards.len(), manifest.plan_size, args.out.display());
+    say!("merged {} shard(s), {} runs, into {}", args.shards.len(), manifest.plan_size, args.out.display());
     if manifest.failed.is_empty() {
         Ok(())
     } else {

@@ -196,6 +196,14 @@ fn bad_experiments_exit_2_with_the_key_and_write_nothing() {
         ("metric.toml", EXPERIMENT.replace("active:peak", "rioters:peak"), "outputs[0]"),
         ("stat.toml", EXPERIMENT.replace("active:peak\"", "active:median\""), "outputs[0]"),
         ("typo.toml", EXPERIMENT.replace("replicates = 3", "replicate = 3"), "replicate"),
+        (
+            "ticks.toml",
+            EXPERIMENT.replace(
+                "path = \"forces.cops.density\"\nvalues = [0.03, 0.05]",
+                "path = \"ticks\"\nvalues = [10, 20]",
+            ),
+            "vary",
+        ),
     ];
     for (name, text, key) in cases {
         let exp = write_experiment(dir.path(), name, &text);
@@ -304,4 +312,24 @@ fn sigterm_stops_cleanly_and_resume_finishes_the_same_bytes() {
     let o = sweep(&exp, &out, &["--resume"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_same_outputs(&reference, &out);
+}
+
+#[test]
+fn fixed_values_take_quoted_paths_and_dotted_keys_alike() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut outputs = Vec::new();
+    for (name, fixed) in [
+        ("quoted", "\"rules.arrest_ratio\" = \"literal\""),
+        ("dotted", "rules.arrest_ratio = \"literal\""),
+        ("none", ""),
+    ] {
+        let text = EXPERIMENT.replace("[design]", &format!("[fixed]\n{fixed}\n\n[design]"));
+        let exp = write_experiment(dir.path(), &format!("{name}.toml"), &text);
+        let out = dir.path().join(format!("{name}.out"));
+        let o = sweep(&exp, &out, &[]);
+        assert_eq!(o.status.code(), Some(0), "{name}: {}", stderr(&o));
+        outputs.push(std::fs::read_to_string(out.join("runs.csv")).expect("runs"));
+    }
+    assert_eq!(outputs[0], outputs[1], "both spellings set the same value");
+    assert_ne!(outputs[0], outputs[2], "the fixed value changes the runs");
 }
