@@ -47,8 +47,3 @@ impl AtomicFile {
         Ok(self.final_path.clone())
     }
 }
-
-/// Formats a metric value: integers without a decimal point, others in Rust's shortest round-trip form.
-pub(crate) fn number(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 { format!("{}", v as i64) } else { format!("{v}") }
-}

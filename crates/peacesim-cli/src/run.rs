@@ -1,9 +1,10 @@
 //! `peacesim run`: one seeded simulation to timeseries.csv, events.csv and summary.json.
 
 use crate::Failure;
-use crate::output::{AtomicFile, number};
+use crate::output::AtomicFile;
 use anyhow::{Context, anyhow};
 use clap::Args;
+use peacesim_batch::output::number;
 use peacesim_core::Simulation;
 use peacesim_scenario::{Override, ScenarioSource};
 use serde::Serialize;
