@@ -207,7 +207,7 @@ pub fn runs_header(plan: &Plan) -> String {
 pub fn timeseries_header(plan: &Plan) -> Option<String> {
     plan.timeseries.as_ref().map(|(metrics, _)| {
         let mut cols = vec!["run_id".to_owned(), "tick".to_owned()];
-        cols.extend(metrics.iter().map(|&c| plan.metric_names[c].clone()));
+        cols.extend(metrics.iter().map(|&c| plan.metric_names.get(c).cloned().unwrap_or_default()));
         csv_line(&cols)
     })
 }
@@ -470,4 +470,63 @@ pub(crate) fn data_lines(
         }
     });
     Ok((header, lines))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EXPERIMENT: &str = r#"
+scenario = "epstein-run2"
+ticks = 5
+replicates = 2
+master_seed = 3
+outputs = ["active:peak"]
+timeseries = { every = 1, metrics = ["active"] }
+
+[design]
+kind = "grid"
+
+[[vary]]
+path = "rules.legitimacy"
+values = [0.8, 0.85]
+"#;
+
+    #[test]
+    fn a_panicking_run_is_recorded_and_the_sweep_goes_on() {
+        let mut plan = match Plan::from_bytes(EXPERIMENT.as_bytes(), "exp.toml", Path::new(".")) {
+            Ok(plan) => plan,
+            Err(e) => panic!("{e}"),
+        };
+        // Point the timeseries at a metric column that does not exist: every run panics on its first row.
+        let good = plan.timeseries.clone();
+        plan.timeseries = Some((vec![usize::MAX], 1));
+        let failed = execute(&plan, 1);
+        assert!(failed.outcomes.as_ref().is_err_and(|m| m.starts_with("panic:")), "{:?}", failed.outcomes);
+        assert!(failed.timeseries.is_empty());
+
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let stop = AtomicBool::new(false);
+        let progress = |_: u64, _: u64| {};
+        let opts = SweepOptions {
+            out: dir.path().join("out"),
+            threads: 2,
+            shard: None,
+            resume: false,
+            progress: &progress,
+            stop: &stop,
+        };
+        let end = sweep(&plan, &opts).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(end, SweepEnd::Complete { failed: 4 });
+        let manifest = Manifest::read(&opts.out).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(manifest.status, "complete_with_failures");
+        assert_eq!(manifest.failed.iter().map(|f| f.run_id).collect::<Vec<_>>(), vec![0, 1, 2, 3]);
+        let runs = std::fs::read_to_string(opts.out.join("runs.csv")).unwrap_or_default();
+        assert_eq!(runs.lines().count(), 5, "every run has a row, failed ones with empty outcomes: {runs}");
+        assert!(runs.lines().skip(1).all(|l| l.ends_with(',')), "{runs}");
+
+        // With the timeseries restored, the same plan runs cleanly.
+        plan.timeseries = good;
+        assert!(execute(&plan, 1).outcomes.is_ok());
+    }
 }
