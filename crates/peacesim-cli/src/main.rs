@@ -11,6 +11,7 @@ macro_rules! say {
 }
 
 mod output;
+mod progress;
 mod run;
 mod sweep;
 

@@ -103,9 +103,13 @@ fn write_run(
     let total_cols = ["activations", "arrests", "births", "deaths"].map(column);
     let (mut peak, mut peak_tick, mut outbursts, mut in_outburst, mut extinction) = (f64::MIN, 0, 0, false, None);
     let mut row = Vec::with_capacity(names.len() + 1);
+    // Plain progress lines in logs only for long runs (roughly 50 million agent-steps, several seconds).
+    let long = ticks.saturating_mul(sim.agent_count() as u64) > 50_000_000;
+    let progress = crate::progress::Progress::new("run", "ticks", ticks, long);
     for t in 0..=ticks {
         if t > 0 {
             sim.step();
+            progress.update(t, ticks);
         }
         let values = sim.metrics();
         row.clear();
@@ -140,6 +144,7 @@ fn write_run(
             extinction = Some(t);
         }
     }
+    progress.finish();
     ts.flush()?;
     ev.flush()?;
     drop(ts);

@@ -2,13 +2,13 @@
 //! exit codes).
 
 use crate::Failure;
+use crate::progress::Progress;
 use anyhow::anyhow;
 use clap::Args;
 use peacesim_batch::{BatchError, Plan, Shard, SweepEnd, SweepOptions};
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::AtomicBool;
 
 /// Arguments of `peacesim sweep`.
 #[derive(Args, Debug)]
@@ -71,7 +71,7 @@ pub(crate) fn sweep(args: &SweepArgs) -> Result<(), Failure> {
         signal_hook::flag::register(signal, Arc::clone(&stop))
             .map_err(|e| Failure::Runtime(anyhow!("cannot handle signals: {e}")))?;
     }
-    let reporter = Progress::new(in_scope);
+    let reporter = Progress::new("sweep", "runs", in_scope, true);
     let progress = |done: u64, total: u64| reporter.update(done, total);
     let opts = SweepOptions { out: out.clone(), threads, shard, resume: args.resume, progress: &progress, stop: &stop };
     let end = peacesim_batch::sweep(&plan, &opts).map_err(batch_failure)?;
@@ -123,46 +123,6 @@ fn dry_run(plan: &Plan, in_scope: u64, threads: usize) -> Result<(), Failure> {
     let estimate = per_run * in_scope as f64 / threads as f64;
     say!("estimate    {in_scope} runs here x {per_run:.3} s (run 0) / {threads} thread(s) = about {estimate:.0} s");
     Ok(())
-}
-
-/// A progress bar on a terminal; plain lines every 5% otherwise (cluster logs).
-struct Progress {
-    bar: Option<indicatif::ProgressBar>,
-    last_reported: AtomicU64,
-}
-
-impl Progress {
-    fn new(total: u64) -> Self {
-        let bar = std::io::stderr().is_terminal().then(|| {
-            let bar = indicatif::ProgressBar::new(total);
-            if let Ok(style) =
-                indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} runs  {per_sec}  ETA {eta}")
-            {
-                bar.set_style(style);
-            }
-            bar
-        });
-        Progress { bar, last_reported: AtomicU64::new(u64::MAX) }
-    }
-
-    fn update(&self, done: u64, total: u64) {
-        match &self.bar {
-            Some(bar) => bar.set_position(done),
-            None => {
-                let step = (total / 20).max(1);
-                let bucket = done / step;
-                if self.last_reported.swap(bucket, Ordering::Relaxed) != bucket || done == total {
-                    eprintln!("sweep: {done}/{total} runs ({:.0}%)", 100.0 * done as f64 / total.max(1) as f64);
-                }
-            }
-        }
-    }
-
-    fn finish(&self) {
-        if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
-        }
-    }
 }
 
 /// Runs `peacesim merge`.
