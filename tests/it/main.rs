@@ -6,6 +6,7 @@
 mod bad_input;
 mod determinism;
 mod epstein;
+mod map;
 mod scenarios;
 
 use peacesim_core::Simulation;

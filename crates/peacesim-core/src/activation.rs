@@ -4,7 +4,9 @@
 use crate::civilians::{Citizen, CitizenState, LIFE_SENTENCE, arrest_ratio, grievance, is_active, net_risk};
 use crate::events::{Event, EventKind, EventLog};
 use crate::forces::{ForceMember, draw_jail_term};
-use crate::grid::{FORCE, GROUP_MASK, GROUP_SHIFT, Grid, JAILED, Neighbourhood, OCCUPIED, Position, citizen_flags};
+use crate::grid::{
+    FORCE, GROUP_MASK, GROUP_SHIFT, Grid, JAILED, Neighbourhood, OCCUPIED, Position, WATER, citizen_flags,
+};
 use crate::rng::{RngStreams, Stream};
 use crate::world::{AgentId, Clock, Params, Roster, Tally};
 use bevy_ecs::prelude::*;
@@ -191,7 +193,7 @@ fn citizen_turn(entity: Entity, t: &mut Turn<'_, '_, '_>, citizens: &mut Citizen
         // Model II: kill a random member of another group within vision (free, on the grid).
         let shape = &t.params.citizen_vision[group as usize];
         let own_group = group << GROUP_SHIFT;
-        let is_victim = |f: u8| f & (OCCUPIED | FORCE | JAILED) == OCCUPIED && f & GROUP_MASK != own_group;
+        let is_victim = |f: u8| f & (OCCUPIED | FORCE | JAILED | WATER) == OCCUPIED && f & GROUP_MASK != own_group;
         let rng = t.rngs.get(Stream::Civilians);
         let n = t.grid.count(origin, shape, is_victim);
         if n > 0 {

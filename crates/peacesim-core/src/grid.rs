@@ -18,6 +18,8 @@ pub const JAILED: u8 = 1 << 3;
 pub const GROUP_SHIFT: u8 = 4;
 /// Mask of the group bits.
 pub const GROUP_MASK: u8 = 0b0111 << GROUP_SHIFT;
+/// The cell is water: permanently occupied by nobody (so never empty, never counted).
+pub const WATER: u8 = 1 << 7;
 
 /// Flags of a free citizen of `group`.
 pub fn citizen_flags(group: u8, active: bool) -> u8 {
@@ -378,6 +380,13 @@ impl Grid {
         debug_assert!(self.flags[i] & OCCUPIED == 0, "cell {p:?} is occupied");
         self.write(p, flags | OCCUPIED);
         self.occupant[i] = Some(entity);
+    }
+
+    /// Makes a cell water, which no agent may enter (call before placing agents).
+    pub fn set_water(&mut self, p: Position) {
+        let i = self.index(p);
+        self.flags[i] = OCCUPIED | WATER;
+        self.occupant[i] = None;
     }
 
     /// Empties a cell.

@@ -16,6 +16,9 @@ pub struct Metrics {
     pub values: Vec<f64>,
     /// Per-group scratch: [group][PER_GROUP index].
     scratch: Vec<[f64; 5]>,
+    /// Living citizens per district (by the cell they hold, or held before jail), when the map has more than
+    /// one district.
+    districts: Vec<u64>,
 }
 
 impl Metrics {
@@ -45,8 +48,15 @@ impl Metrics {
                 names.extend(PER_GROUP.iter().map(|m| format!("{m}_{group}")));
             }
         }
+        let districts = match &params.map {
+            Some(map) if map.districts.len() > 1 => {
+                names.extend(map.districts.iter().map(|d| format!("alive_{d}")));
+                vec![0; map.districts.len()]
+            }
+            _ => Vec::new(),
+        };
         let values = vec![0.0; names.len()];
-        Metrics { names, values, scratch: vec![[0.0; 5]; params.groups.len()] }
+        Metrics { names, values, scratch: vec![[0.0; 5]; params.groups.len()], districts }
     }
 
     /// Value of the named metric in the latest row.
@@ -73,6 +83,9 @@ pub(crate) fn record_metrics(
     let groups = metrics.scratch.len();
     let mut counts = [[0u64; 3]; 8];
     let (mut hardship_sum, mut tense) = (0u64, 0u64);
+    metrics.districts.iter_mut().for_each(|n| *n = 0);
+    let width = params.scenario.grid.width as usize;
+    let district_of = params.map.as_ref().filter(|_| !metrics.districts.is_empty()).map(|m| &m.district);
     // A quiescent agent is "tense" (aggrieved but deterred) when H (1 - L) > T.
     for c in &citizens {
         let column = match c.state {
@@ -82,6 +95,9 @@ pub(crate) fn record_metrics(
             CitizenState::Dead => continue,
         };
         counts[c.group as usize][column] += 1;
+        if let Some(Some(d)) = district_of.map(|d| d[c.home.y as usize * width + c.home.x as usize]) {
+            metrics.districts[d as usize] += 1;
+        }
         hardship_sum += (c.hardship * ONE) as i64 as u64;
         tense += u64::from(column == 0 && grievance(c.hardship, rules.legitimacy) > rules.threshold);
     }
@@ -118,4 +134,5 @@ pub(crate) fn record_metrics(
             metrics.values.extend_from_slice(row);
         }
     }
+    metrics.values.extend(metrics.districts.iter().map(|&n| n as f64));
 }

@@ -12,6 +12,7 @@ use crate::schedule::{Timeline, apply_due, apply_schedule};
 use crate::world::{AgentId, Clock, Params, Roster, Tally};
 use bevy_ecs::prelude::*;
 use bevy_ecs::schedule::{ApplyDeferred, SingleThreadedExecutor};
+use peacesim_scenario::map::Terrain;
 use peacesim_scenario::{Distribution, DistributionKind, Placement, Scenario, validate};
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
@@ -67,6 +68,13 @@ impl Simulation {
 
         let mut rngs = RngStreams::new(seed);
         let mut grid = Grid::new(scenario.grid.width, scenario.grid.height, scenario.grid.topology);
+        if let Some(map) = &params.map {
+            for (i, terrain) in map.terrain.iter().enumerate() {
+                if *terrain == Terrain::Water {
+                    grid.set_water(grid.position(i));
+                }
+            }
+        }
         let mut roster = Roster::default();
         populate(&mut world, &params, &mut grid, &mut roster, &mut rngs);
 
@@ -153,6 +161,11 @@ impl Simulation {
     /// The live parameters (the scenario as the schedule has changed it so far).
     pub fn params(&self) -> &Scenario {
         &self.world.resource::<Params>().scenario
+    }
+
+    /// Read-only access to the ECS world, for inspection by tests and tools (replays, frames).
+    pub fn world(&self) -> &World {
+        &self.world
     }
 
     /// Number of living citizens plus force members.
@@ -264,10 +277,11 @@ fn populate(world: &mut World, params: &Params, grid: &mut Grid, roster: &mut Ro
                 slots.extend(std::iter::repeat_n(Slot::Member(f as u8), force.target_count(params.cells) as usize));
             }
             // Partial Fisher-Yates: the first slots.len() entries become distinct uniform random cells.
-            let mut cell_ids: Vec<usize> = (0..cells).collect();
+            let mut cell_ids: Vec<usize> = (0..cells).filter(|&i| grid.is_empty(grid.position(i))).collect();
+            let land = cell_ids.len();
             let rng = rngs.get(Stream::Setup);
-            for (i, slot) in slots.into_iter().enumerate().take(cells) {
-                let j = rng.random_range(i..cells);
+            for (i, slot) in slots.into_iter().enumerate().take(land) {
+                let j = rng.random_range(i..land);
                 cell_ids.swap(i, j);
                 placements.push((cell_ids[i], slot));
             }
@@ -284,7 +298,7 @@ fn populate(world: &mut World, params: &Params, grid: &mut Grid, roster: &mut Ro
                 thresholds.push((acc, Slot::Member(f as u8)));
             }
             let rng = rngs.get(Stream::Setup);
-            for cell in 0..cells {
+            for cell in (0..cells).filter(|&i| grid.is_empty(grid.position(i))) {
                 let u: f64 = rng.random();
                 if let Some(&(_, slot)) = thresholds.iter().find(|(t, _)| u < *t) {
                     placements.push((cell, slot));

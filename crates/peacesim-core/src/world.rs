@@ -33,8 +33,10 @@ pub struct Params {
     pub force_vision: Vec<Neighbourhood>,
     /// Whether each force moves.
     pub force_movement: Vec<bool>,
-    /// Cells on the grid.
+    /// Land cells on the grid (all cells less the map's water): what densities refer to.
     pub cells: u64,
+    /// The map, resolved per cell, if the scenario draws one.
+    pub map: Option<peacesim_scenario::map::ResolvedMap>,
     /// P = 1 - exp(-k n) for whole-number ratios n = 0, 1, ...: the floor and round-half-even rules only
     /// produce these, so the exponential is computed once per value of k (same bits as computing it each time).
     pub probability_by_ratio: Vec<f64>,
@@ -50,7 +52,8 @@ impl Params {
             citizen_movement: scenario.populations.values().map(|p| p.movement).collect(),
             force_vision: scenario.forces.values().map(|f| Neighbourhood::new(&f.vision)).collect(),
             force_movement: scenario.forces.values().map(|f| f.movement).collect(),
-            cells: u64::from(scenario.grid.width) * u64::from(scenario.grid.height),
+            cells: scenario.land_cells(),
+            map: scenario.map.as_ref().and_then(|m| m.resolve(scenario.grid.width, scenario.grid.height).ok()),
             probability_by_ratio: probability_table(scenario.rules.arrest_constant),
             scenario: scenario.clone(),
         }

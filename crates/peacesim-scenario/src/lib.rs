@@ -11,6 +11,7 @@
 pub mod bundled;
 mod error;
 pub mod experiment;
+pub mod map;
 mod model;
 mod params;
 mod parse;

@@ -26,6 +26,9 @@ pub struct Scenario {
     pub seed: u64,
     /// The grid.
     pub grid: GridSpec,
+    /// A map drawn as ASCII rows with a legend (terrain, districts); absent means all open land, one district.
+    #[serde(default)]
+    pub map: Option<crate::map::MapSpec>,
     /// Behavioural rules, including every one of Epstein's ambiguities as an explicit switch.
     pub rules: Rules,
     /// Civilian populations (ethnic groups in Epstein's Model II), keyed by name.
@@ -363,15 +366,26 @@ impl Ramp {
     }
 }
 
+impl Scenario {
+    /// Cells agents may stand on: every cell, less the map's water.
+    pub fn land_cells(&self) -> u64 {
+        let all = u64::from(self.grid.width) * u64::from(self.grid.height);
+        match &self.map {
+            Some(map) => map.resolve(self.grid.width, self.grid.height).map_or(all, |m| m.land_cells()),
+            None => all,
+        }
+    }
+}
+
 impl Population {
-    /// Number of agents at tick 0 on a grid of `cells` cells (for `ExactCount` placement).
+    /// Number of agents at tick 0 with `cells` land cells (for `ExactCount` placement).
     pub fn initial_count(&self, cells: u64) -> u64 {
         size_from(self.density, self.count, cells)
     }
 }
 
 impl Force {
-    /// Number of members on a grid of `cells` cells.
+    /// Number of members with `cells` land cells.
     pub fn target_count(&self, cells: u64) -> u64 {
         size_from(self.density, self.count, cells)
     }

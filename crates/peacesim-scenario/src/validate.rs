@@ -36,9 +36,22 @@ pub fn validate(scenario: &Scenario) -> Vec<(String, String)> {
             fail(key, format!("{side} is out of range: must be between 1 and {MAX_GRID_SIDE}"));
         }
     }
-    let cells = u64::from(grid.width) * u64::from(grid.height);
-    if cells > MAX_CELLS {
-        fail("grid", format!("{}x{} is {cells} cells; at most {MAX_CELLS} are supported", grid.width, grid.height));
+    let all_cells = u64::from(grid.width) * u64::from(grid.height);
+    if all_cells > MAX_CELLS {
+        fail("grid", format!("{}x{} is {all_cells} cells; at most {MAX_CELLS} are supported", grid.width, grid.height));
+    }
+    // Densities and counts refer to land: every cell, less the map's water.
+    let mut cells = all_cells;
+    if let Some(map) = &scenario.map
+        && all_cells <= MAX_CELLS
+    {
+        match map.resolve(grid.width, grid.height) {
+            Ok(resolved) => cells = resolved.land_cells(),
+            Err((key, message)) => fail(&key, message),
+        }
+        if grid.topology == Topology::Torus {
+            fail("grid.topology", "maps are drawn on bounded grids (`topology = \"bounded\"`)".to_owned());
+        }
     }
 
     let rules = &scenario.rules;
@@ -91,7 +104,7 @@ pub fn validate(scenario: &Scenario) -> Vec<(String, String)> {
             format!("population and force densities sum to {density_total:.4}, more than 1 (one agent per cell)"),
         );
     } else if count_total > cells {
-        fail("populations", format!("{count_total} agents do not fit on {cells} cells (one agent per cell)"));
+        fail("populations", format!("{count_total} agents do not fit on {cells} land cells (one agent per cell)"));
     }
     if grid.placement == Placement::PerCell
         && (scenario.populations.values().any(|p| p.count.is_some())

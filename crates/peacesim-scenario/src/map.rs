@@ -1,0 +1,126 @@
+//! Maps drawn in scenario files: an ASCII block of rows, one character per cell, and a legend saying what
+//! each character means (terrain and district).
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The `[map]` table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MapSpec {
+    /// The map, one line per grid row from y = 0 (top) down, one character per cell; must match the grid's
+    /// width and height. Write it as a TOML multi-line string (`"""`).
+    pub rows: String,
+    /// What each character means, keyed by the character.
+    pub legend: BTreeMap<String, LegendEntry>,
+}
+
+/// One legend entry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LegendEntry {
+    /// Terrain of the cells drawn with this character.
+    pub terrain: Terrain,
+    /// District of those cells (required on land; water belongs to no district).
+    #[serde(default)]
+    pub district: Option<String>,
+}
+
+/// Terrain kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Terrain {
+    /// Open country.
+    Open,
+    /// Built-up area.
+    Urban,
+    /// Hills, forest, swamp.
+    Rough,
+    /// Water: no agent may stand on it.
+    Water,
+}
+
+/// A map resolved into per-cell terrain and district indices.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedMap {
+    /// Terrain per cell, row-major.
+    pub terrain: Vec<Terrain>,
+    /// District index per cell (into `districts`), `None` on water.
+    pub district: Vec<Option<u16>>,
+    /// District names, sorted.
+    pub districts: Vec<String>,
+}
+
+impl ResolvedMap {
+    /// Number of cells agents may stand on.
+    pub fn land_cells(&self) -> u64 {
+        self.terrain.iter().filter(|&&t| t != Terrain::Water).count() as u64
+    }
+}
+
+impl MapSpec {
+    /// The map's rows: the lines of `rows`, without a final empty line and without carriage returns.
+    fn lines(&self) -> Vec<&str> {
+        let mut lines: Vec<&str> = self.rows.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l)).collect();
+        if lines.last().is_some_and(|l| l.is_empty()) {
+            lines.pop();
+        }
+        lines
+    }
+
+    /// Resolves the map for a `width` x `height` grid, or says what is wrong (row and column 1-based).
+    pub fn resolve(&self, width: u32, height: u32) -> Result<ResolvedMap, (String, String)> {
+        for (key, entry) in &self.legend {
+            if key.chars().count() != 1 {
+                return Err((format!("map.legend.{key}"), "legend keys are single characters".to_owned()));
+            }
+            match (entry.terrain, &entry.district) {
+                (Terrain::Water, Some(_)) => {
+                    return Err((format!("map.legend.{key}.district"), "water belongs to no district".to_owned()));
+                }
+                (Terrain::Water, None) => {}
+                (_, None) => {
+                    return Err((format!("map.legend.{key}"), "land needs a `district`".to_owned()));
+                }
+                (_, Some(d)) if d.trim().is_empty() => {
+                    return Err((format!("map.legend.{key}.district"), "must not be empty".to_owned()));
+                }
+                _ => {}
+            }
+        }
+        let lines = self.lines();
+        if lines.len() != height as usize {
+            return Err(("map.rows".to_owned(), format!("{} rows, but the grid is {height} high", lines.len())));
+        }
+        let districts: Vec<String> = {
+            let mut names: Vec<String> = self.legend.values().filter_map(|e| e.district.clone()).collect();
+            names.sort();
+            names.dedup();
+            names
+        };
+        let mut terrain = Vec::with_capacity(width as usize * height as usize);
+        let mut district = Vec::with_capacity(terrain.capacity());
+        for (r, line) in lines.iter().enumerate() {
+            let count = line.chars().count();
+            if count != width as usize {
+                return Err((
+                    "map.rows".to_owned(),
+                    format!("row {} has {count} cells, but the grid is {width} wide", r + 1),
+                ));
+            }
+            for (c, ch) in line.chars().enumerate() {
+                let Some(entry) = self.legend.get(ch.encode_utf8(&mut [0; 4]) as &str) else {
+                    return Err((
+                        "map.rows".to_owned(),
+                        format!("row {}, column {}: `{ch}` is not in the legend", r + 1, c + 1),
+                    ));
+                };
+                terrain.push(entry.terrain);
+                district.push(
+                    entry.district.as_ref().and_then(|d| districts.iter().position(|n| n == d)).map(|i| i as u16),
+                );
+            }
+        }
+        Ok(ResolvedMap { terrain, district, districts })
+    }
+}

@@ -1,0 +1,72 @@
+//! Maps drawn in scenario files: terrain and districts.
+
+use crate::simulation;
+use peacesim_core::{Citizen, ForceMember, Position};
+use peacesim_scenario::map::Terrain;
+use peacesim_scenario::parse_scenario;
+
+const RIVER_TOWN: &str = include_str!("../fixtures/river-town.toml");
+
+fn river_town() -> peacesim_scenario::Scenario {
+    parse_scenario(RIVER_TOWN, "river-town.toml", &[]).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Criterion: over 20 seeds and 100 ticks, no citizen or force member ever stands on water, and the
+/// per-district counts add up to everyone alive at every tick.
+#[test]
+fn nobody_enters_water_and_districts_partition_the_land() {
+    let s = river_town();
+    let map = s.map.as_ref().and_then(|m| m.resolve(s.grid.width, s.grid.height).ok()).expect("the map resolves");
+    let water: usize = map.terrain.iter().filter(|&&t| t == Terrain::Water).count();
+    assert!(water > 30, "the fixture has a river");
+    for seed in 1..=20 {
+        let mut sim = simulation(&s, seed);
+        let names = sim.metric_names().to_vec();
+        let col = |n: &str| names.iter().position(|x| x == n).unwrap_or_else(|| panic!("no metric {n}"));
+        let (alive, east, west) = (col("alive"), col("alive_east"), col("alive_west"));
+        for _ in 0..100 {
+            sim.step();
+            let m = sim.metrics();
+            assert_eq!(m[east] + m[west], m[alive], "seed {seed} tick {}", sim.tick());
+            let world = sim.world();
+            let on_water =
+                |p: &Position| map.terrain[p.y as usize * s.grid.width as usize + p.x as usize] == Terrain::Water;
+            for e in world.iter_entities() {
+                if let Some(p) = e.get::<Position>()
+                    && (e.get::<Citizen>().is_some() || e.get::<ForceMember>().is_some())
+                {
+                    assert!(!on_water(p), "seed {seed} tick {}: an agent at {p:?} stands on water", sim.tick());
+                }
+            }
+        }
+    }
+}
+
+fn error_for(text: &str) -> peacesim_scenario::ScenarioError {
+    parse_scenario(text, "map.toml", &[]).expect_err("the broken map must be rejected")
+}
+
+#[test]
+fn broken_maps_are_located_errors() {
+    let short = RIVER_TOWN.replacen("..............~~::::::::::::::\n", "..............~~:::::::::::::\n", 1);
+    let e = error_for(&short);
+    assert_eq!(e.diagnostics[0].key, "map.rows");
+    assert!(e.diagnostics[0].message.contains("row 1 has 29 cells"), "{e}");
+    assert!(e.diagnostics[0].line.is_some());
+
+    let unknown = RIVER_TOWN.replacen("...##....", "...#X....", 1);
+    let e = error_for(&unknown);
+    assert!(e.diagnostics[0].message.contains("row 3, column 5: `X` is not in the legend"), "{e}");
+
+    let no_district = RIVER_TOWN.replace("terrain = \"rough\"\ndistrict = \"east\"", "terrain = \"rough\"");
+    assert_eq!(error_for(&no_district).diagnostics[0].key, "map.legend.,");
+
+    let torus = RIVER_TOWN.replace("topology = \"bounded\"", "topology = \"torus\"");
+    assert_eq!(error_for(&torus).diagnostics[0].key, "grid.topology");
+
+    let tall = RIVER_TOWN.replace("height = 20", "height = 21");
+    assert!(error_for(&tall).diagnostics[0].message.contains("20 rows, but the grid is 21 high"));
+
+    let crowded = RIVER_TOWN.replace("density = 0.7", "density = 0.97");
+    assert!(error_for(&crowded).to_string().contains("sum to"), "densities refer to land cells");
+}
