@@ -67,6 +67,71 @@ fn broken_maps_are_located_errors() {
     let tall = RIVER_TOWN.replace("height = 20", "height = 21");
     assert!(error_for(&tall).diagnostics[0].message.contains("20 rows, but the grid is 21 high"));
 
+    let food_without_map =
+        include_str!("../../scenarios/classic/epstein-run2.toml").replace("[rules]", "[food]\nneed = 1.0\n\n[rules]");
+    assert_eq!(error_for(&food_without_map).diagnostics[0].key, "food");
+    let watery_food = RIVER_TOWN
+        .replace("[map.legend.\"~\"]\nterrain = \"water\"", "[map.legend.\"~\"]\nterrain = \"water\"\nfood = 2.0");
+    assert_eq!(error_for(&watery_food).diagnostics[0].key, "map.legend.~.food");
+
     let crowded = RIVER_TOWN.replace("density = 0.7", "density = 0.97");
     assert!(error_for(&crowded).to_string().contains("sum to"), "densities refer to land cells");
+}
+
+const RIVER_TOWN_FOOD: &str = include_str!("../fixtures/river-town-food.toml");
+
+/// Mean over ticks 1..=200 of a metric.
+fn mean_of(s: &peacesim_scenario::Scenario, seed: u64, metric: &str) -> f64 {
+    let xs = crate::series(s, seed, 200, metric);
+    xs[1..].iter().sum::<f64>() / (xs.len() - 1) as f64
+}
+
+/// Criterion: with the same seeds, cutting food production to 0.3 per cell (less than a third of need) gives
+/// food insecurity, a higher mean grievance in all 20 seeds, and more actives on average in at least 16 of 20.
+#[test]
+fn food_scarcity_raises_insecurity_grievance_and_rebellion() {
+    let plenty = parse_scenario(RIVER_TOWN_FOOD, "food.toml", &[]).unwrap_or_else(|e| panic!("{e}"));
+    let scarce = parse_scenario(&RIVER_TOWN_FOOD.replace("food = 1.0", "food = 0.3"), "scarce.toml", &[])
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (mut grievance_up, mut actives_up) = (0, 0);
+    for seed in 1..=20 {
+        assert_eq!(mean_of(&plenty, seed, "food_insecurity"), 0.0, "plenty feeds everyone");
+        assert!(mean_of(&scarce, seed, "food_insecurity") > 0.3);
+        grievance_up +=
+            usize::from(mean_of(&scarce, seed, "mean_grievance") > mean_of(&plenty, seed, "mean_grievance"));
+        actives_up += usize::from(mean_of(&scarce, seed, "active") > mean_of(&plenty, seed, "active"));
+    }
+    assert_eq!(grievance_up, 20);
+    assert!(actives_up >= 16, "scarcity raised mean actives in only {actives_up} of 20 seeds");
+}
+
+/// Food is conserved every tick: stock(t) = stock(t-1) + produced(t) - eaten(t), where the eaten food is
+/// need x citizens x (1 - population-weighted insecurity).
+#[test]
+fn food_is_conserved_every_tick() {
+    let s = parse_scenario(&RIVER_TOWN_FOOD.replace("food = 1.0", "food = 0.6"), "food.toml", &[])
+        .unwrap_or_else(|e| panic!("{e}"));
+    let need = s.food.as_ref().map_or(0.0, |f| f.need);
+    let mut sim = simulation(&s, 4);
+    let names = sim.metric_names().to_vec();
+    let col = |n: &str| names.iter().position(|x| x == n).unwrap_or_else(|| panic!("no metric {n}"));
+    let (stock, produced, insecurity, alive) =
+        (col("food_stock"), col("food_produced"), col("food_insecurity"), col("alive"));
+    let mut previous = sim.metrics()[stock];
+    let mut saw_shortage = false;
+    for _ in 0..300 {
+        sim.step();
+        let m = sim.metrics();
+        let eaten = need * m[alive] * (1.0 - m[insecurity]);
+        let expected = previous + m[produced] - eaten;
+        assert!(
+            (m[stock] - expected).abs() <= 1e-6 * (1.0 + expected.abs()),
+            "tick {}: {} vs {expected}",
+            sim.tick(),
+            m[stock]
+        );
+        saw_shortage |= m[insecurity] > 0.0;
+        previous = m[stock];
+    }
+    assert!(saw_shortage, "the test must cover shortage ticks, where not all need is met");
 }

@@ -3,6 +3,7 @@
 
 use crate::civilians::{Citizen, CitizenState, LIFE_SENTENCE, arrest_ratio, grievance, is_active, net_risk};
 use crate::events::{Event, EventKind, EventLog};
+use crate::food::FoodState;
 use crate::forces::{ForceMember, draw_jail_term};
 use crate::grid::{
     FORCE, GROUP_MASK, GROUP_SHIFT, Grid, JAILED, Neighbourhood, OCCUPIED, Position, WATER, citizen_flags,
@@ -26,6 +27,8 @@ struct Turn<'a, 'w, 's> {
     log: &'a mut EventLog,
     tally: &'a mut Tally,
     tick: u64,
+    /// Food insecurity per district, which raises hardship.
+    food: &'a FoodState,
     /// Stable ids, read only when an event names an agent (kept out of the hot queries).
     ids: &'a Query<'w, 's, &'static AgentId>,
 }
@@ -43,6 +46,7 @@ pub(crate) fn activate_agents(
     mut citizens: CitizenQuery,
     mut members: MemberQuery,
     ids: Query<&'static AgentId>,
+    food: Res<FoodState>,
     mut grid: ResMut<Grid>,
     mut rngs: ResMut<RngStreams>,
     mut roster: ResMut<Roster>,
@@ -75,6 +79,7 @@ pub(crate) fn activate_agents(
         tally: &mut tally,
         tick: clock.tick,
         ids: &ids,
+        food: &food,
     };
     for &(entity, is_member) in &order {
         if is_member {
@@ -153,7 +158,8 @@ fn citizen_turn(entity: Entity, t: &mut Turn<'_, '_, '_>, citizens: &mut Citizen
 
         // Net risk is never negative, so an agent whose grievance does not exceed the threshold stays
         // quiescent whatever it sees: skip looking around (same decision, less work).
-        let g_value = grievance(c.hardship, rules.legitimacy);
+        let hardship = t.food.hardship(c.hardship, t.grid.index(*pos));
+        let g_value = grievance(hardship, rules.legitimacy);
         let (active, p) = if g_value > rules.threshold {
             // Look around: security forces, and actives of the agent's own group, within vision.
             let (forces, actives) = t.grid.count_forces_and_actives(*pos, shape, c.group);

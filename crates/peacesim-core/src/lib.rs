@@ -12,6 +12,7 @@ pub mod activation;
 pub mod civilians;
 pub mod demography;
 pub mod events;
+pub mod food;
 pub mod forces;
 pub mod grid;
 pub mod metrics;

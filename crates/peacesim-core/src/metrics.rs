@@ -1,6 +1,7 @@
 //! Per-tick metrics: one row of named numbers, computed after everyone has acted.
 
 use crate::civilians::{Citizen, CitizenState, grievance};
+use crate::food::FoodState;
 use crate::world::{Params, Roster, Tally};
 use bevy_ecs::prelude::*;
 
@@ -48,6 +49,9 @@ impl Metrics {
                 names.extend(PER_GROUP.iter().map(|m| format!("{m}_{group}")));
             }
         }
+        if params.scenario.food.is_some() {
+            names.extend(["food_insecurity", "food_stock", "food_produced"].iter().map(|s| (*s).to_owned()));
+        }
         let districts = match &params.map {
             Some(map) if map.districts.len() > 1 => {
                 names.extend(map.districts.iter().map(|d| format!("alive_{d}")));
@@ -68,6 +72,7 @@ impl Metrics {
 /// Computes this tick's row. Iterates citizens in storage order, so every sum is an integer (hardship in
 /// 32-bit fixed point): the result does not depend on the order, and so is reproducible bit for bit.
 pub(crate) fn record_metrics(
+    food: Res<FoodState>,
     citizens: Query<&Citizen>,
     roster: Res<Roster>,
     tally: Res<Tally>,
@@ -98,8 +103,9 @@ pub(crate) fn record_metrics(
         if let Some(Some(d)) = district_of.map(|d| d[c.home.y as usize * width + c.home.x as usize]) {
             metrics.districts[d as usize] += 1;
         }
-        hardship_sum += (c.hardship * ONE) as i64 as u64;
-        tense += u64::from(column == 0 && grievance(c.hardship, rules.legitimacy) > rules.threshold);
+        let hardship = food.hardship(c.hardship, c.home.y as usize * width + c.home.x as usize);
+        hardship_sum += (hardship * ONE) as i64 as u64;
+        tense += u64::from(column == 0 && grievance(hardship, rules.legitimacy) > rules.threshold);
     }
     for ((row, count), killed) in metrics.scratch.iter_mut().zip(&counts[..groups]).zip(&tally.killed) {
         row[0] = count[0] as f64;
@@ -133,6 +139,10 @@ pub(crate) fn record_metrics(
         for row in &metrics.scratch {
             metrics.values.extend_from_slice(row);
         }
+    }
+    if params.scenario.food.is_some() {
+        let stock: f64 = food.stock.iter().sum();
+        metrics.values.extend([food.mean_insecurity(), stock, food.produced]);
     }
     metrics.values.extend(metrics.districts.iter().map(|&n| n as f64));
 }

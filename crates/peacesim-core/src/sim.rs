@@ -4,6 +4,7 @@ use crate::activation::activate_agents;
 use crate::civilians::{Citizen, CitizenState};
 use crate::demography::{age_and_reproduce, remove_dead};
 use crate::events::{Event, EventLog};
+use crate::food::{FoodState, update_food};
 use crate::forces::{ForceMember, ForceResize, reconcile_forces};
 use crate::grid::{FORCE, Grid, Position, citizen_flags};
 use crate::metrics::{Metrics, record_metrics};
@@ -22,6 +23,8 @@ use rand_chacha::ChaCha8Rng;
 pub enum TickSet {
     /// Remove last tick's dead, apply scheduled changes, resize forces.
     Schedule,
+    /// Food production, stocks and insecurity.
+    Environment,
     /// Every agent acts once, in shuffled order.
     Activation,
     /// Ageing, deaths and births.
@@ -78,6 +81,7 @@ impl Simulation {
         let mut roster = Roster::default();
         populate(&mut world, &params, &mut grid, &mut roster, &mut rngs);
 
+        world.insert_resource(FoodState::new(&params, &grid));
         world.insert_resource(Metrics::new(&params));
         world.insert_resource(Tally { killed: vec![0; params.groups.len()], ..Tally::default() });
         world.insert_resource(params);
@@ -91,11 +95,14 @@ impl Simulation {
 
         let mut tick_schedule = Schedule::default();
         tick_schedule.set_executor(SingleThreadedExecutor::new());
-        tick_schedule
-            .configure_sets((TickSet::Schedule, TickSet::Activation, TickSet::Demography, TickSet::Metrics).chain());
+        tick_schedule.configure_sets(
+            (TickSet::Schedule, TickSet::Environment, TickSet::Activation, TickSet::Demography, TickSet::Metrics)
+                .chain(),
+        );
         tick_schedule.add_systems(
             (remove_dead, apply_schedule, reconcile_forces, ApplyDeferred).chain().in_set(TickSet::Schedule),
         );
+        tick_schedule.add_systems(update_food.in_set(TickSet::Environment));
         tick_schedule.add_systems(activate_agents.in_set(TickSet::Activation));
         tick_schedule.add_systems((age_and_reproduce, ApplyDeferred).chain().in_set(TickSet::Demography));
         tick_schedule.add_systems(record_metrics.in_set(TickSet::Metrics));

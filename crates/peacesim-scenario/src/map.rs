@@ -24,6 +24,9 @@ pub struct LegendEntry {
     /// District of those cells (required on land; water belongs to no district).
     #[serde(default)]
     pub district: Option<String>,
+    /// Food produced per cell per tick at the seasonal mean (used with a `[food]` table).
+    #[serde(default)]
+    pub food: f64,
 }
 
 /// Terrain kinds.
@@ -41,7 +44,7 @@ pub enum Terrain {
 }
 
 /// A map resolved into per-cell terrain and district indices.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ResolvedMap {
     /// Terrain per cell, row-major.
     pub terrain: Vec<Terrain>,
@@ -49,6 +52,8 @@ pub struct ResolvedMap {
     pub district: Vec<Option<u16>>,
     /// District names, sorted.
     pub districts: Vec<String>,
+    /// Food produced per cell per tick at the seasonal mean, row-major.
+    pub food: Vec<f64>,
 }
 
 impl ResolvedMap {
@@ -73,6 +78,15 @@ impl MapSpec {
         for (key, entry) in &self.legend {
             if key.chars().count() != 1 {
                 return Err((format!("map.legend.{key}"), "legend keys are single characters".to_owned()));
+            }
+            if !(entry.food.is_finite() && entry.food >= 0.0) {
+                return Err((
+                    format!("map.legend.{key}.food"),
+                    format!("{} must be a non-negative number", entry.food),
+                ));
+            }
+            if entry.terrain == Terrain::Water && entry.food > 0.0 {
+                return Err((format!("map.legend.{key}.food"), "water produces no food".to_owned()));
             }
             match (entry.terrain, &entry.district) {
                 (Terrain::Water, Some(_)) => {
@@ -100,6 +114,7 @@ impl MapSpec {
         };
         let mut terrain = Vec::with_capacity(width as usize * height as usize);
         let mut district = Vec::with_capacity(terrain.capacity());
+        let mut food = Vec::with_capacity(terrain.capacity());
         for (r, line) in lines.iter().enumerate() {
             let count = line.chars().count();
             if count != width as usize {
@@ -116,11 +131,12 @@ impl MapSpec {
                     ));
                 };
                 terrain.push(entry.terrain);
+                food.push(entry.food);
                 district.push(
                     entry.district.as_ref().and_then(|d| districts.iter().position(|n| n == d)).map(|i| i as u16),
                 );
             }
         }
-        Ok(ResolvedMap { terrain, district, districts })
+        Ok(ResolvedMap { terrain, district, districts, food })
     }
 }

@@ -36,6 +36,9 @@ pub struct Scenario {
     /// Security forces (Epstein's cops; peacekeepers in Model II), keyed by name.
     #[serde(default)]
     pub forces: BTreeMap<String, Force>,
+    /// Food production, stocks and food insecurity per district (needs a map); absent means no food model.
+    #[serde(default)]
+    pub food: Option<Food>,
     /// Births and deaths by age (Epstein's Model II); absent means a fixed population.
     #[serde(default)]
     pub demography: Option<Demography>,
@@ -283,6 +286,51 @@ pub enum DistributionKind {
     Constant,
     /// Normal(mean, sd), clamped to [0, 1].
     Normal,
+}
+
+/// Food: each district produces what its cells grow (with a seasonal cycle), stores it, and feeds its
+/// citizens; the shortfall is the district's food insecurity, which raises its citizens' hardship.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Food {
+    /// Food a citizen needs per tick.
+    pub need: f64,
+    /// Each district's initial stock, in ticks of its initial citizens' need.
+    #[serde(default)]
+    pub initial_stock: f64,
+    /// Relative amplitude of the seasonal cycle of production, in [0, 1].
+    #[serde(default)]
+    pub season_amplitude: f64,
+    /// Ticks per seasonal cycle (365 for a year of days).
+    #[serde(default = "year")]
+    pub season_length: u32,
+    /// Tick at which production peaks.
+    #[serde(default)]
+    pub season_peak: u32,
+    /// How much full food insecurity adds to hardship: H = min(1, H0 + weight x insecurity).
+    #[serde(default = "half")]
+    pub hardship_weight: f64,
+}
+
+fn year() -> u32 {
+    365
+}
+
+fn half() -> f64 {
+    0.5
+}
+
+impl Food {
+    /// The seasonal factor of production at `tick`: 1 + amplitude x cos(2 pi (tick - peak) / length).
+    pub fn season(&self, tick: u64) -> f64 {
+        let phase = (tick as f64 - f64::from(self.season_peak)) / f64::from(self.season_length.max(1));
+        1.0 + self.season_amplitude * libm_cos(std::f64::consts::TAU * phase)
+    }
+}
+
+/// Cosine with the same bits on every platform.
+fn libm_cos(x: f64) -> f64 {
+    libm::cos(x)
 }
 
 /// Births and deaths (Epstein's Model II).

@@ -113,6 +113,18 @@ pub fn validate(scenario: &Scenario) -> Vec<(String, String)> {
         fail("grid.placement", "per_cell placement needs densities, not counts".to_owned());
     }
 
+    if let Some(food) = &scenario.food {
+        if scenario.map.is_none() {
+            fail("food", "the food model needs a [map] whose legend says what each cell produces".to_owned());
+        }
+        check_range(&mut fail, "food.need", food.need, 1e-12, 1e12);
+        check_range(&mut fail, "food.initial_stock", food.initial_stock, 0.0, 1e9);
+        check_unit(&mut fail, "food.season_amplitude", food.season_amplitude);
+        check_unit(&mut fail, "food.hardship_weight", food.hardship_weight);
+        if food.season_length == 0 {
+            fail("food.season_length", "must be at least 1".to_owned());
+        }
+    }
     if let Some(d) = &scenario.demography {
         check_unit(&mut fail, "demography.clone_probability", d.clone_probability);
         if d.max_age == 0 {

@@ -1,0 +1,116 @@
+//! Food: each district produces what its cells grow (with a seasonal cycle), stores it and feeds its
+//! citizens; the shortfall is the district's food insecurity, which raises its citizens' hardship and so
+//! their grievance (Epstein's activation rule itself is unchanged).
+
+use crate::civilians::{Citizen, CitizenState};
+use crate::grid::{FORCE, Grid, OCCUPIED, WATER};
+use crate::world::{Clock, Params, Roster};
+use bevy_ecs::prelude::*;
+
+/// Food stocks and insecurity per district. Present in every run; inert (weight 0) without a `[food]` table.
+#[derive(Resource, Debug, Clone, Default)]
+pub struct FoodState {
+    /// How much full insecurity adds to hardship (0 when there is no food model).
+    pub weight: f64,
+    /// District of each cell (`u16::MAX` for water or no map).
+    pub district_of_cell: Vec<u16>,
+    /// Food produced per tick at the seasonal mean, per district.
+    pub base_production: Vec<f64>,
+    /// Stock per district.
+    pub stock: Vec<f64>,
+    /// Insecurity per district this tick: 1 - consumed / needed (0 where nobody needs food).
+    pub insecurity: Vec<f64>,
+    /// Living citizens per district this tick (scratch, reused).
+    pub population: Vec<u64>,
+    /// Food produced in the latest tick, all districts.
+    pub produced: f64,
+}
+
+impl FoodState {
+    /// Sets up stocks from the initial population on `grid`.
+    pub fn new(params: &Params, grid: &Grid) -> Self {
+        let (Some(spec), Some(map)) = (&params.scenario.food, &params.map) else { return FoodState::default() };
+        let n = map.districts.len();
+        let district_of_cell: Vec<u16> = map.district.iter().map(|d| d.unwrap_or(u16::MAX)).collect();
+        let mut base_production = vec![0.0; n];
+        for (d, food) in district_of_cell.iter().zip(&map.food) {
+            if *d != u16::MAX {
+                base_production[*d as usize] += food;
+            }
+        }
+        let mut population = vec![0u64; n];
+        for (i, &d) in district_of_cell.iter().enumerate() {
+            let flags = grid.flags(grid.position(i));
+            if d != u16::MAX && flags & (OCCUPIED | FORCE | WATER) == OCCUPIED {
+                population[d as usize] += 1;
+            }
+        }
+        let stock = population.iter().map(|&p| spec.initial_stock * spec.need * p as f64).collect();
+        FoodState {
+            weight: spec.hardship_weight,
+            district_of_cell,
+            base_production,
+            stock,
+            insecurity: vec![0.0; n],
+            population,
+            produced: 0.0,
+        }
+    }
+
+    /// Hardship raised by the food insecurity of the district of cell `index`: min(1, H + weight x insecurity).
+    /// Without a food model this is exactly `hardship`.
+    #[inline]
+    pub fn hardship(&self, hardship: f64, index: usize) -> f64 {
+        if self.weight == 0.0 {
+            return hardship;
+        }
+        match self.district_of_cell.get(index) {
+            Some(&d) if d != u16::MAX => (hardship + self.weight * self.insecurity[d as usize]).min(1.0),
+            _ => hardship,
+        }
+    }
+
+    /// Population-weighted mean insecurity.
+    pub fn mean_insecurity(&self) -> f64 {
+        let total: u64 = self.population.iter().sum();
+        if total == 0 {
+            return 0.0;
+        }
+        self.insecurity.iter().zip(&self.population).map(|(i, &p)| i * p as f64).sum::<f64>() / total as f64
+    }
+}
+
+/// Produces, stores and distributes food in every district, at the start of the tick.
+pub(crate) fn update_food(
+    citizens: Query<&Citizen>,
+    roster: Res<Roster>,
+    params: Res<Params>,
+    mut food: ResMut<FoodState>,
+    clock: Res<Clock>,
+) {
+    let Some(spec) = &params.scenario.food else { return };
+    let width = params.scenario.grid.width as usize;
+    let food = &mut *food;
+    food.population.iter_mut().for_each(|p| *p = 0);
+    for &e in &roster.citizens {
+        if let Ok(c) = citizens.get(e)
+            && c.state != CitizenState::Dead
+        {
+            let d = food.district_of_cell[c.home.y as usize * width + c.home.x as usize];
+            if d != u16::MAX {
+                food.population[d as usize] += 1;
+            }
+        }
+    }
+    let season = spec.season(clock.tick);
+    food.produced = 0.0;
+    for d in 0..food.stock.len() {
+        let produced = food.base_production[d] * season;
+        food.produced += produced;
+        food.stock[d] += produced;
+        let need = spec.need * food.population[d] as f64;
+        let eaten = food.stock[d].min(need);
+        food.stock[d] -= eaten;
+        food.insecurity[d] = if need > 0.0 { 1.0 - eaten / need } else { 0.0 };
+    }
+}
