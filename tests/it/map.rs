@@ -74,6 +74,15 @@ fn broken_maps_are_located_errors() {
         .replace("[map.legend.\"~\"]\nterrain = \"water\"", "[map.legend.\"~\"]\nterrain = \"water\"\nfood = 2.0");
     assert_eq!(error_for(&watery_food).diagnostics[0].key, "map.legend.~.food");
 
+    let unknown_district = format!("{RIVER_TOWN_FOOD}\n[climate]\ndrought = {{ south = 0.5 }}\n");
+    assert_eq!(error_for(&unknown_district).diagnostics[0].key, "climate.drought.south");
+    let climate_without_food = format!("{RIVER_TOWN}\n[climate]\nhazard = 0.01\n");
+    assert_eq!(error_for(&climate_without_food).diagnostics[0].key, "climate");
+    let scheduled_unknown = format!(
+        "{RIVER_TOWN_FOOD}\n[climate]\n\n[[schedule]]\npath = \"climate.drought.north\"\ntick = 5\nvalue = 0.5\n"
+    );
+    assert_eq!(error_for(&scheduled_unknown).diagnostics[0].key, "schedule[0].path");
+
     let crowded = RIVER_TOWN.replace("density = 0.7", "density = 0.97");
     assert!(error_for(&crowded).to_string().contains("sum to"), "densities refer to land cells");
 }
@@ -134,4 +143,64 @@ fn food_is_conserved_every_tick() {
         previous = m[stock];
     }
     assert!(saw_shortage, "the test must cover shortage ticks, where not all need is met");
+}
+
+/// river-town-food with a climate table, plus optional schedule entries.
+fn with_climate(climate: &str, schedule: &str) -> peacesim_scenario::Scenario {
+    let text = format!("{RIVER_TOWN_FOOD}\n[climate]\n{climate}\n{schedule}").replace("food = 1.0", "food = 0.9");
+    parse_scenario(&text, "climate.toml", &[]).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn mean_between(xs: &[f64], from: usize, to: usize) -> f64 {
+    xs[from..to].iter().sum::<f64>() / (to - from) as f64
+}
+
+/// Criterion (Hsiang, Burke & Miguel 2013, as the model brief asks): a scheduled drought destroying 80% of
+/// production in both districts from tick 20 to 120 raises mean food insecurity and mean grievance over
+/// ticks 20-150 in all 20 paired seeds, and mean actives in at least 15 of 20.
+#[test]
+fn drought_raises_food_insecurity_grievance_and_rebellion() {
+    let normal = with_climate("", "");
+    let mut schedule = String::new();
+    for district in ["east", "west"] {
+        schedule.push_str(&format!("[[schedule]]\npath = \"climate.drought.{district}\"\ntick = 20\nvalue = 0.8\n\n"));
+        schedule.push_str(&format!("[[schedule]]\npath = \"climate.drought.{district}\"\ntick = 120\nvalue = 0.0\n\n"));
+    }
+    let drought = with_climate("", &schedule);
+    let (mut insecurity_up, mut grievance_up, mut actives_up) = (0, 0, 0);
+    for seed in 1..=20 {
+        let cmp = |metric: &str| {
+            let (a, b) = (crate::series(&drought, seed, 150, metric), crate::series(&normal, seed, 150, metric));
+            mean_between(&a, 20, 151) > mean_between(&b, 20, 151)
+        };
+        insecurity_up += usize::from(cmp("food_insecurity"));
+        grievance_up += usize::from(cmp("mean_grievance"));
+        actives_up += usize::from(cmp("active"));
+    }
+    assert_eq!((insecurity_up, grievance_up), (20, 20));
+    assert!(actives_up >= 15, "drought raised mean actives in only {actives_up} of 20 seeds");
+    let during = crate::series(&drought, 1, 130, "districts_in_drought");
+    assert_eq!((during[19], during[20], during[119], during[120]), (0.0, 2.0, 2.0, 0.0));
+}
+
+/// Criterion: the stochastic hazard starts droughts, and a rising trend (the hazard tripling by tick 730)
+/// starts more of them in the second half of 730 ticks than in the first, summed over 20 seeds.
+#[test]
+fn the_drought_hazard_has_a_long_run_trend() {
+    let s = with_climate("hazard = 0.004\nhazard_trend = 1.0\nduration = 20\nseverity = 0.6", "");
+    let (mut first, mut second) = (0, 0);
+    for seed in 1..=20 {
+        let mut sim = crate::simulation(&s, seed);
+        for _ in 0..730 {
+            sim.step();
+            let starts = sim.events().iter().filter(|e| e.kind == peacesim_core::EventKind::DroughtStart).count();
+            if sim.tick() <= 365 {
+                first += starts;
+            } else {
+                second += starts;
+            }
+        }
+    }
+    assert!(first > 0, "the hazard starts droughts");
+    assert!(second > first, "the trend raises the hazard: {first} droughts in the first year, {second} in the second");
 }

@@ -25,6 +25,10 @@ pub enum EventKind {
     Withdraw,
     /// The schedule changed a runtime parameter (`detail` = its path, `value` = the new value).
     ParameterChange,
+    /// A stochastic drought began in a district (`detail` = district, `value` = severity).
+    DroughtStart,
+    /// A stochastic drought ended in a district (`detail` = district).
+    DroughtEnd,
 }
 
 impl EventKind {
@@ -40,6 +44,8 @@ impl EventKind {
             EventKind::Deploy => "deploy",
             EventKind::Withdraw => "withdraw",
             EventKind::ParameterChange => "parameter_change",
+            EventKind::DroughtStart => "drought_start",
+            EventKind::DroughtEnd => "drought_end",
         }
     }
 }

@@ -3,9 +3,12 @@
 //! their grievance (Epstein's activation rule itself is unchanged).
 
 use crate::civilians::{Citizen, CitizenState};
+use crate::events::{Event, EventKind, EventLog};
 use crate::grid::{FORCE, Grid, OCCUPIED, WATER};
+use crate::rng::{RngStreams, Stream};
 use crate::world::{Clock, Params, Roster};
 use bevy_ecs::prelude::*;
+use rand::RngExt;
 
 /// Food stocks and insecurity per district. Present in every run; inert (weight 0) without a `[food]` table.
 #[derive(Resource, Debug, Clone, Default)]
@@ -24,6 +27,10 @@ pub struct FoodState {
     pub population: Vec<u64>,
     /// Food produced in the latest tick, all districts.
     pub produced: f64,
+    /// Ticks left of each district's stochastic drought (0: none).
+    pub drought_left: Vec<u32>,
+    /// Share of production lost to drought in each district this tick.
+    pub loss: Vec<f64>,
 }
 
 impl FoodState {
@@ -52,6 +59,8 @@ impl FoodState {
             base_production,
             stock,
             insecurity: vec![0.0; n],
+            drought_left: vec![0; n],
+            loss: vec![0.0; n],
             population,
             produced: 0.0,
         }
@@ -86,11 +95,42 @@ pub(crate) fn update_food(
     roster: Res<Roster>,
     params: Res<Params>,
     mut food: ResMut<FoodState>,
+    mut rngs: ResMut<RngStreams>,
+    mut log: ResMut<EventLog>,
     clock: Res<Clock>,
 ) {
     let Some(spec) = &params.scenario.food else { return };
     let width = params.scenario.grid.width as usize;
     let food = &mut *food;
+    if let (Some(climate), Some(map)) = (&params.scenario.climate, &params.map) {
+        // Droughts: the scheduled severity per district, and the stochastic hazard (one draw per district
+        // and tick from the climate stream, so the draws never shift other concerns).
+        let hazard = climate.hazard_at(clock.tick);
+        let rng = rngs.get(Stream::Climate);
+        for (d, name) in map.districts.iter().enumerate() {
+            let event = |kind, value| Event {
+                tick: clock.tick,
+                kind,
+                x: None,
+                y: None,
+                actor: None,
+                target: None,
+                value,
+                detail: name.clone(),
+            };
+            if food.drought_left[d] > 0 {
+                food.drought_left[d] -= 1;
+                if food.drought_left[d] == 0 {
+                    log.push(event(EventKind::DroughtEnd, 0.0));
+                }
+            } else if hazard > 0.0 && rng.random_bool(hazard) {
+                food.drought_left[d] = climate.duration;
+                log.push(event(EventKind::DroughtStart, climate.severity));
+            }
+            let stochastic = if food.drought_left[d] > 0 { climate.severity } else { 0.0 };
+            food.loss[d] = climate.drought.get(name).copied().unwrap_or(0.0).max(stochastic);
+        }
+    }
     food.population.iter_mut().for_each(|p| *p = 0);
     for &e in &roster.citizens {
         if let Ok(c) = citizens.get(e)
@@ -105,7 +145,7 @@ pub(crate) fn update_food(
     let season = spec.season(clock.tick);
     food.produced = 0.0;
     for d in 0..food.stock.len() {
-        let produced = food.base_production[d] * season;
+        let produced = food.base_production[d] * season * (1.0 - food.loss[d]);
         food.produced += produced;
         food.stock[d] += produced;
         let need = spec.need * food.population[d] as f64;

@@ -51,6 +51,9 @@ impl Metrics {
         }
         if params.scenario.food.is_some() {
             names.extend(["food_insecurity", "food_stock", "food_produced"].iter().map(|s| (*s).to_owned()));
+            if params.scenario.climate.is_some() {
+                names.push("districts_in_drought".to_owned());
+            }
         }
         let districts = match &params.map {
             Some(map) if map.districts.len() > 1 => {
@@ -143,6 +146,9 @@ pub(crate) fn record_metrics(
     if params.scenario.food.is_some() {
         let stock: f64 = food.stock.iter().sum();
         metrics.values.extend([food.mean_insecurity(), stock, food.produced]);
+        if params.scenario.climate.is_some() {
+            metrics.values.push(food.loss.iter().filter(|&&l| l > 0.0).count() as f64);
+        }
     }
     metrics.values.extend(metrics.districts.iter().map(|&n| n as f64));
 }

@@ -22,9 +22,11 @@ pub enum Stream {
     Demography = 4,
     /// Scheduled changes (which members leave when a force shrinks, where new ones arrive).
     Schedule = 5,
+    /// The stochastic drought hazard.
+    Climate = 6,
 }
 
-const STREAMS: usize = 6;
+const STREAMS: usize = 7;
 
 /// All streams of one run.
 #[derive(Resource, Debug, Clone)]

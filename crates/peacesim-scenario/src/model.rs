@@ -39,6 +39,9 @@ pub struct Scenario {
     /// Food production, stocks and food insecurity per district (needs a map); absent means no food model.
     #[serde(default)]
     pub food: Option<Food>,
+    /// Droughts: scheduled per district, and a stochastic hazard with a long-run trend (needs `[food]`).
+    #[serde(default)]
+    pub climate: Option<Climate>,
     /// Births and deaths by age (Epstein's Model II); absent means a fixed population.
     #[serde(default)]
     pub demography: Option<Demography>,
@@ -325,6 +328,39 @@ impl Food {
     pub fn season(&self, tick: u64) -> f64 {
         let phase = (tick as f64 - f64::from(self.season_peak)) / f64::from(self.season_length.max(1));
         1.0 + self.season_amplitude * libm_cos(std::f64::consts::TAU * phase)
+    }
+}
+
+/// Droughts lower food production in their districts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Climate {
+    /// Scheduled drought severity per district now (the share of production lost, 0 to 1); the schedule
+    /// changes it through `climate.drought.<district>`.
+    #[serde(default)]
+    pub drought: BTreeMap<String, f64>,
+    /// Probability per tick and district that a drought starts (the stochastic hazard).
+    #[serde(default)]
+    pub hazard: f64,
+    /// Long-run trend: the hazard at tick t is `hazard x (1 + hazard_trend x t / 365)`.
+    #[serde(default)]
+    pub hazard_trend: f64,
+    /// Ticks a stochastic drought lasts.
+    #[serde(default = "quarter")]
+    pub duration: u32,
+    /// Share of production a stochastic drought destroys.
+    #[serde(default = "half")]
+    pub severity: f64,
+}
+
+fn quarter() -> u32 {
+    90
+}
+
+impl Climate {
+    /// The stochastic hazard at `tick`, clamped to [0, 1].
+    pub fn hazard_at(&self, tick: u64) -> f64 {
+        (self.hazard * (1.0 + self.hazard_trend * tick as f64 / 365.0)).clamp(0.0, 1.0)
     }
 }
 

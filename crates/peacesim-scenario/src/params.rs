@@ -22,6 +22,8 @@ pub enum ParamPath {
     CloneProbability,
     /// `demography.max_age`
     MaxAge,
+    /// `climate.drought.<district>`: scheduled drought severity in a district.
+    Drought(String),
 }
 
 /// Every runtime parameter path pattern, for documentation and error messages.
@@ -34,6 +36,7 @@ pub const RUNTIME_PATHS: &[&str] = &[
     "forces.<name>.count",
     "demography.clone_probability",
     "demography.max_age",
+    "climate.drought.<district>",
 ];
 
 impl ParamPath {
@@ -68,6 +71,20 @@ impl ParamPath {
                 }
                 if *field == "clone_probability" { ParamPath::CloneProbability } else { ParamPath::MaxAge }
             }
+            ["climate", "drought", district] => {
+                if scenario.climate.is_none() {
+                    return Err("this scenario has no [climate] table".to_owned());
+                }
+                let known = scenario
+                    .map
+                    .as_ref()
+                    .and_then(|m| m.resolve(scenario.grid.width, scenario.grid.height).ok())
+                    .is_some_and(|m| m.districts.iter().any(|d| d == district));
+                if !known {
+                    return Err(format!("there is no district `{district}` on the map"));
+                }
+                ParamPath::Drought((*district).to_owned())
+            }
             _ => {
                 return Err(format!(
                     "`{path}` is not a runtime parameter; the schedule can change: {}",
@@ -81,7 +98,10 @@ impl ParamPath {
     /// Checks that `value` is allowed for this parameter.
     pub fn check(&self, value: f64) -> Result<(), String> {
         let (low, high) = match self {
-            ParamPath::Legitimacy | ParamPath::ForceDensity(_) | ParamPath::CloneProbability => (0.0, 1.0),
+            ParamPath::Legitimacy
+            | ParamPath::ForceDensity(_)
+            | ParamPath::CloneProbability
+            | ParamPath::Drought(_) => (0.0, 1.0),
             ParamPath::Threshold => (-1.0, 1.0),
             ParamPath::ArrestConstant => (0.0, 1e6),
             ParamPath::JailTermMax | ParamPath::ForceCount(_) => (0.0, f64::from(u32::MAX)),
@@ -105,6 +125,9 @@ impl ParamPath {
             ParamPath::ForceCount(name) => scenario.forces.get(name).and_then(|f| f.count).map_or(0.0, f64::from),
             ParamPath::CloneProbability => scenario.demography.as_ref().map_or(0.0, |d| d.clone_probability),
             ParamPath::MaxAge => scenario.demography.as_ref().map_or(0.0, |d| f64::from(d.max_age)),
+            ParamPath::Drought(district) => {
+                scenario.climate.as_ref().and_then(|c| c.drought.get(district).copied()).unwrap_or(0.0)
+            }
         }
     }
 
@@ -139,6 +162,11 @@ impl ParamPath {
                     d.max_age = whole;
                 }
             }
+            ParamPath::Drought(district) => {
+                if let Some(c) = scenario.climate.as_mut() {
+                    c.drought.insert(district.clone(), value);
+                }
+            }
         }
     }
 
@@ -162,6 +190,7 @@ impl std::fmt::Display for ParamPath {
             ParamPath::ForceCount(name) => write!(f, "forces.{name}.count"),
             ParamPath::CloneProbability => f.write_str("demography.clone_probability"),
             ParamPath::MaxAge => f.write_str("demography.max_age"),
+            ParamPath::Drought(district) => write!(f, "climate.drought.{district}"),
         }
     }
 }

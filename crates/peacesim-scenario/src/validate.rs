@@ -125,6 +125,29 @@ pub fn validate(scenario: &Scenario) -> Vec<(String, String)> {
             fail("food.season_length", "must be at least 1".to_owned());
         }
     }
+    if let Some(climate) = &scenario.climate {
+        if scenario.food.is_none() {
+            fail("climate", "droughts act on food production: add a [food] table".to_owned());
+        }
+        let districts = scenario
+            .map
+            .as_ref()
+            .and_then(|m| m.resolve(grid.width, grid.height).ok())
+            .map(|m| m.districts)
+            .unwrap_or_default();
+        for (name, severity) in &climate.drought {
+            if !districts.contains(name) {
+                fail(&format!("climate.drought.{name}"), format!("there is no district `{name}` on the map"));
+            }
+            check_unit(&mut fail, &format!("climate.drought.{name}"), *severity);
+        }
+        check_unit(&mut fail, "climate.hazard", climate.hazard);
+        check_range(&mut fail, "climate.hazard_trend", climate.hazard_trend, -1.0, 100.0);
+        check_unit(&mut fail, "climate.severity", climate.severity);
+        if climate.duration == 0 {
+            fail("climate.duration", "must be at least 1".to_owned());
+        }
+    }
     if let Some(d) = &scenario.demography {
         check_unit(&mut fail, "demography.clone_probability", d.clone_probability);
         if d.max_age == 0 {
