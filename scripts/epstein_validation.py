@@ -37,9 +37,10 @@ def mean_ci(xs):
     return m, sd, (m - half, m + half)
 
 
-def fmt(xs):
+def fmt(xs, digits=1):
     m, sd, (lo, hi) = mean_ci(xs)
-    return f"mean {m:.1f}, s.d. {sd:.1f}, 95% CI [{lo:.1f}, {hi:.1f}], n = {len(xs)}"
+    d = digits
+    return f"mean {m:.{d}f}, s.d. {sd:.{d}f}, 95% CI [{lo:.{d}f}, {hi:.{d}f}], n = {len(xs)}"
 
 
 def outbursts(rows, burn_in=100, level=50):
@@ -129,6 +130,21 @@ def main():
         jailed.append(s["final_metrics"]["jailed"])
     print(f"- peak simultaneous actives: {fmt(peaks)}; range {min(peaks):.0f}-{max(peaks):.0f}")
     print(f"- jailed at the end: {fmt(jailed)}")
+
+    print("## Drought (river-town fixtures, 150 ticks, means over ticks 20-150, paired seeds)")
+    rows = {}
+    for name in ["river-town-no-drought", "river-town-drought"]:
+        rows[name] = []
+        for seed in seeds:
+            ts, _ = run(a.bin, f"tests/fixtures/{name}.toml", seed, 150, tmp / "dr")
+            part = ts[20:]
+            rows[name].append({k: statistics.fmean(float(r[k]) for r in part) for k in ["food_insecurity", "mean_grievance", "active"]})
+    for k in ["food_insecurity", "mean_grievance", "active"]:
+        base = [r[k] for r in rows["river-town-no-drought"]]
+        dry = [r[k] for r in rows["river-town-drought"]]
+        up = sum(d > b for d, b in zip(dry, base))
+        digits = 1 if k == "active" else 4
+        print(f"- {k}: no drought {fmt(base, digits)}; drought {fmt(dry, digits)}; drought higher in {up} of {len(base)} seeds")
 
     print("## Model II (1,000 ticks): time to extinction of one group")
     for name in ["epstein-run6", "epstein-run7", "epstein-run8"]:
