@@ -204,3 +204,19 @@ fn the_drought_hazard_has_a_long_run_trend() {
     assert!(first > 0, "the hazard starts droughts");
     assert!(second > first, "the trend raises the hazard: {first} droughts in the first year, {second} in the second");
 }
+
+#[test]
+fn every_fixture_scenario_validates_and_runs() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+        let path = entry.unwrap_or_else(|e| panic!("{e}")).path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{e}"));
+            let s = parse_scenario(&text, &path.display().to_string(), &[]).unwrap_or_else(|e| panic!("{e}"));
+            simulation(&s, 1).run(5);
+            seen += 1;
+        }
+    }
+    assert!(seen >= 4, "found {seen} fixtures");
+}
