@@ -131,7 +131,6 @@ pub fn execute(plan: &Plan, run_id: u64) -> RunResult {
         match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| simulate(plan, &spec, &mut timeseries))) {
             Ok(result) => result,
             Err(panic) => {
-                timeseries.clear();
                 let message = panic
                     .downcast_ref::<&str>()
                     .map(|s| (*s).to_owned())
@@ -140,6 +139,7 @@ pub fn execute(plan: &Plan, run_id: u64) -> RunResult {
                 Err(format!("panic: {message}"))
             }
         };
+    // A failed run (error or panic) leaves no partial timeseries rows.
     if outcomes.is_err() {
         timeseries.clear();
     }

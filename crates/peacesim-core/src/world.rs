@@ -45,6 +45,9 @@ pub struct Params {
 impl Params {
     /// Derives the live parameters from a scenario.
     pub fn new(scenario: &Scenario) -> Self {
+        // Resolve the map once; land cells (what densities refer to) follow from it.
+        let map = scenario.map.as_ref().and_then(|m| m.resolve(scenario.grid.width, scenario.grid.height).ok());
+        let all_cells = u64::from(scenario.grid.width) * u64::from(scenario.grid.height);
         Params {
             groups: scenario.populations.keys().cloned().collect(),
             forces: scenario.forces.keys().cloned().collect(),
@@ -52,8 +55,8 @@ impl Params {
             citizen_movement: scenario.populations.values().map(|p| p.movement).collect(),
             force_vision: scenario.forces.values().map(|f| Neighbourhood::new(&f.vision)).collect(),
             force_movement: scenario.forces.values().map(|f| f.movement).collect(),
-            cells: scenario.land_cells(),
-            map: scenario.map.as_ref().and_then(|m| m.resolve(scenario.grid.width, scenario.grid.height).ok()),
+            cells: map.as_ref().map_or(all_cells, |m| m.land_cells()),
+            map,
             probability_by_ratio: probability_table(scenario.rules.arrest_constant),
             scenario: scenario.clone(),
         }
