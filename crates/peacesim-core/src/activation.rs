@@ -2,6 +2,8 @@
 //! tick, in an order shuffled from the run's order stream, each seeing what those before it did.
 
 use crate::civilians::{Citizen, CitizenState, LIFE_SENTENCE, arrest_ratio, grievance, is_active, net_risk};
+use crate::conflict::Conflict;
+use crate::displacement::{DisplacementContext, displacement_step};
 use crate::events::{Event, EventKind, EventLog};
 use crate::food::FoodState;
 use crate::forces::{ForceMember, draw_jail_term};
@@ -11,7 +13,8 @@ use crate::grid::{
 use crate::rng::{RngStreams, Stream};
 use crate::world::{AgentId, Clock, Params, Roster, Tally};
 use bevy_ecs::prelude::*;
-use peacesim_scenario::{ActivationOrder, MovementTiming};
+use bevy_ecs::query::QueryFilter;
+use peacesim_scenario::{ActivationOrder, MovementTiming, Rules};
 use rand::RngExt;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
@@ -29,6 +32,8 @@ struct Turn<'a, 'w, 's> {
     tick: u64,
     /// Food insecurity per district, which raises hardship.
     food: &'a FoodState,
+    /// Recent violence, crowding and district legitimacy; displacement.
+    conflict: &'a mut Conflict,
     /// Stable ids, read only when an event names an agent (kept out of the hot queries).
     ids: &'a Query<'w, 's, &'static AgentId>,
 }
@@ -47,6 +52,7 @@ pub(crate) fn activate_agents(
     mut members: MemberQuery,
     ids: Query<&'static AgentId>,
     food: Res<FoodState>,
+    mut conflict: ResMut<Conflict>,
     mut grid: ResMut<Grid>,
     mut rngs: ResMut<RngStreams>,
     mut roster: ResMut<Roster>,
@@ -80,6 +86,7 @@ pub(crate) fn activate_agents(
         tick: clock.tick,
         ids: &ids,
         food: &food,
+        conflict: &mut conflict,
     };
     for &(entity, is_member) in &order {
         if is_member {
@@ -107,7 +114,7 @@ fn citizen_turn(entity: Entity, t: &mut Turn<'_, '_, '_>, citizens: &mut Citizen
         // peacesim does not use change detection; skipping its bookkeeping saves a store per field.
         let (pos, c) = (pos.bypass_change_detection(), c.bypass_change_detection());
         match c.state {
-            CitizenState::Dead => return,
+            CitizenState::Dead | CitizenState::Recruited => return,
             CitizenState::Jailed => {
                 if c.jail_left == LIFE_SENTENCE {
                     return;
@@ -151,15 +158,32 @@ fn citizen_turn(entity: Entity, t: &mut Turn<'_, '_, '_>, citizens: &mut Citizen
         }
         let g = c.group as usize;
         let shape = &t.params.citizen_vision[g];
-        let moves = t.params.citizen_movement[g];
+        // Flight and return replace the ordinary random move for this tick.
+        let mut moves = t.params.citizen_movement[g];
+        if let (Some(disp), Some(flee)) = (&t.params.scenario.displacement, &t.params.flee_vision) {
+            let cx = DisplacementContext {
+                rules: disp,
+                shape: flee,
+                food: t.food,
+                hunger: t.params.scenario.food.is_some(),
+                tick: t.tick,
+            };
+            let ids = t.ids;
+            let actor = || ids.get(entity).ok().map(|id| id.0);
+            let rng = t.rngs.get(Stream::Displacement);
+            if displacement_step(&cx, t.grid, t.conflict, rng, t.log, actor, pos, c) {
+                moves = false;
+            }
+        }
         if moves && rules.movement_timing == MovementTiming::BeforeActing {
             wander(t.grid, pos, shape, t.rngs.get(Stream::Civilians));
         }
 
         // Net risk is never negative, so an agent whose grievance does not exceed the threshold stays
         // quiescent whatever it sees: skip looking around (same decision, less work).
-        let hardship = t.food.hardship(c.hardship, t.grid.index(*pos));
-        let g_value = grievance(hardship, rules.legitimacy);
+        let index = t.grid.index(*pos);
+        let hardship = t.conflict.hardship(t.food.hardship(c.hardship, index), index);
+        let g_value = grievance(hardship, t.conflict.legitimacy(rules.legitimacy, index));
         let (active, p) = if g_value > rules.threshold {
             // Look around: security forces, and actives of the agent's own group, within vision.
             let (forces, actives) = t.grid.count_forces_and_actives(*pos, shape, c.group);
@@ -245,38 +269,53 @@ fn member_turn(entity: Entity, t: &mut Turn<'_, '_, '_>, citizens: &mut CitizenQ
         wander(t.grid, pos, shape, t.rngs.get(Stream::Forces));
     }
     // Arrest one random active citizen within vision.
-    let n = t.grid.count_actives(*pos, shape, t.params.groups.len());
-    if n > 0 {
-        let rng = t.rngs.get(Stream::Forces);
-        let k = rng.random_range(0..n);
-        if let Some(cell) = t.grid.nth_active(*pos, shape, t.params.groups.len(), k)
-            && let Some(suspect) = t.grid.occupant(cell)
-            && let Ok((_, mut c)) = citizens.get_mut(suspect)
-        {
-            let term = draw_jail_term(&rules.jail_term, rng);
-            c.state = CitizenState::Jailed;
-            c.jail_left = term;
-            c.home = cell;
-            if rules.jailed_keep_cell {
-                t.grid.set_flags(cell, citizen_flags(c.group, false) | JAILED);
-            } else {
-                t.grid.clear(cell);
-            }
-            t.tally.arrests += 1;
-            let value = if term == LIFE_SENTENCE { -1.0 } else { f64::from(term) };
-            t.log.push(Event {
-                tick: t.tick,
-                kind: EventKind::Arrest,
-                x: Some(cell.x),
-                y: Some(cell.y),
-                actor: t.id(entity),
-                target: t.id(suspect),
-                value,
-                detail: String::new(),
-            });
-        }
+    let rng = t.rngs.get(Stream::Forces);
+    if let Some((cell, suspect, term)) = arrest_one(t.grid, citizens, rng, rules, t.params.groups.len(), *pos, shape) {
+        t.tally.arrests += 1;
+        let value = if term == LIFE_SENTENCE { -1.0 } else { f64::from(term) };
+        t.log.push(Event {
+            tick: t.tick,
+            kind: EventKind::Arrest,
+            x: Some(cell.x),
+            y: Some(cell.y),
+            actor: t.id(entity),
+            target: t.id(suspect),
+            value,
+            detail: String::new(),
+        });
     }
     if moves && rules.movement_timing == MovementTiming::AfterActing {
         wander(t.grid, pos, shape, t.rngs.get(Stream::Forces));
     }
+}
+
+/// Jails one uniformly random active citizen within `shape` around `centre`, drawing the term from `rng`;
+/// returns its cell, its entity and the term.
+pub(crate) fn arrest_one<F: QueryFilter>(
+    grid: &mut Grid,
+    citizens: &mut Query<(&'static mut Position, &'static mut Citizen), F>,
+    rng: &mut ChaCha8Rng,
+    rules: &Rules,
+    groups: usize,
+    centre: Position,
+    shape: &Neighbourhood,
+) -> Option<(Position, Entity, u32)> {
+    let n = grid.count_actives(centre, shape, groups);
+    if n == 0 {
+        return None;
+    }
+    let k = rng.random_range(0..n);
+    let cell = grid.nth_active(centre, shape, groups, k)?;
+    let suspect = grid.occupant(cell)?;
+    let (_, mut c) = citizens.get_mut(suspect).ok()?;
+    let term = draw_jail_term(&rules.jail_term, rng);
+    c.state = CitizenState::Jailed;
+    c.jail_left = term;
+    c.home = cell;
+    if rules.jailed_keep_cell {
+        grid.set_flags(cell, citizen_flags(c.group, false) | JAILED);
+    } else {
+        grid.clear(cell);
+    }
+    Some((cell, suspect, term))
 }

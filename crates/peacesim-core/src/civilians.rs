@@ -15,6 +15,9 @@ pub enum CitizenState {
     Jailed,
     /// Killed or dead of age; removed from the world at the start of the next tick.
     Dead,
+    /// Left the civilian population to fight for a faction (the person lives on as a fighter with the same
+    /// id); removed at the start of the next tick.
+    Recruited,
 }
 
 impl CitizenState {
@@ -25,7 +28,14 @@ impl CitizenState {
             CitizenState::Active => 1,
             CitizenState::Jailed => 2,
             CitizenState::Dead => 3,
+            CitizenState::Recruited => 4,
         }
+    }
+
+    /// Whether the citizen is no longer part of the civilian population (dead or recruited).
+    #[inline]
+    pub fn is_gone(self) -> bool {
+        matches!(self, CitizenState::Dead | CitizenState::Recruited)
     }
 }
 
@@ -50,6 +60,10 @@ pub struct Citizen {
     pub age: u32,
     /// Last cell it held, kept while it is off the grid in jail.
     pub home: crate::grid::Position,
+    /// Whether it has fled its home (see [`Citizen::origin`]).
+    pub displaced: bool,
+    /// The cell it fled from, while displaced.
+    pub origin: crate::grid::Position,
 }
 
 /// Grievance G = H (1 - L).

@@ -21,7 +21,7 @@ pub(crate) fn remove_dead(
         return;
     }
     roster.citizens.retain(|&e| match citizens.get(e) {
-        Ok(c) if c.state == CitizenState::Dead => {
+        Ok(c) if c.state.is_gone() => {
             commands.entity(e).despawn();
             false
         }
@@ -48,7 +48,7 @@ pub(crate) fn age_and_reproduce(
     for i in 0..existing {
         let entity = roster.citizens[i];
         let Ok((id, pos, mut c)) = citizens.get_mut(entity) else { continue };
-        if c.state == CitizenState::Dead {
+        if c.state.is_gone() {
             continue;
         }
         c.age += 1;
@@ -80,7 +80,15 @@ pub(crate) fn age_and_reproduce(
         let shape = &params.citizen_vision[c.group as usize];
         let Some(cell) = grid.random_in(*pos, shape, rng, |f| f & OCCUPIED == 0) else { continue };
         let child_id = roster.allocate_id();
-        let child = Citizen { state: CitizenState::Quiescent, jail_left: 0, age: 0, home: cell, ..*c };
+        let child = Citizen {
+            state: CitizenState::Quiescent,
+            jail_left: 0,
+            age: 0,
+            home: cell,
+            displaced: false,
+            origin: cell,
+            ..*c
+        };
         let e = commands.spawn((child_id, cell, child)).id();
         grid.place(cell, e, citizen_flags(c.group, false));
         roster.citizens.push(e);

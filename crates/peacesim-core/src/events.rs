@@ -25,10 +25,42 @@ pub enum EventKind {
     Withdraw,
     /// The schedule changed a runtime parameter (`detail` = its path, `value` = the new value).
     ParameterChange,
-    /// A stochastic drought began in a district (`detail` = district, `value` = severity).
+    /// A drought began in a district (`detail` = district, `value` = severity).
     DroughtStart,
-    /// A stochastic drought ended in a district (`detail` = district).
+    /// A drought ended in a district (`detail` = district).
     DroughtEnd,
+    /// A fighter was killed in combat (`detail` = its faction).
+    CombatDeath,
+    /// A fighter killed a civilian (`detail` = the perpetrator's kind).
+    CivilianKilled,
+    /// A civilian joined a faction (`detail` = the faction).
+    Recruitment,
+    /// A fighter deserted back to civilian life (`detail` = the faction).
+    Desertion,
+    /// Fighters changed sides (`detail` = `from->to`, `value` = how many).
+    Defection,
+    /// A faction split (`detail` = `from->into`, `value` = fighters who left).
+    Split,
+    /// A political shock hit a faction's cohesion (`detail` = faction, `value` = new cohesion).
+    CohesionShock,
+    /// The relation between two factions changed (`detail` = `a/b`, `value` = new relation).
+    RelationChange,
+    /// A coup made a faction the government (`detail` = faction, `value` = new legitimacy).
+    Coup,
+    /// A ceasefire began (`detail` = `a/b`).
+    CeasefireStart,
+    /// A ceasefire expired (`detail` = `a/b`).
+    CeasefireEnd,
+    /// A ceasefire broke down before it expired (`detail` = `a/b`).
+    CeasefireBroken,
+    /// A faction received fighters (`detail` = faction, `value` = how many arrived).
+    Reinforcement,
+    /// An earthquake struck (`detail` = districts, `value` = deaths).
+    Earthquake,
+    /// A civilian fled its home (`value` = recent violence where it was).
+    Flee,
+    /// A displaced civilian went home.
+    Return,
 }
 
 impl EventKind {
@@ -46,6 +78,22 @@ impl EventKind {
             EventKind::ParameterChange => "parameter_change",
             EventKind::DroughtStart => "drought_start",
             EventKind::DroughtEnd => "drought_end",
+            EventKind::CombatDeath => "combat_death",
+            EventKind::CivilianKilled => "civilian_killed",
+            EventKind::Recruitment => "recruitment",
+            EventKind::Desertion => "desertion",
+            EventKind::Defection => "defection",
+            EventKind::Split => "split",
+            EventKind::CohesionShock => "cohesion_shock",
+            EventKind::RelationChange => "relation_change",
+            EventKind::Coup => "coup",
+            EventKind::CeasefireStart => "ceasefire_start",
+            EventKind::CeasefireEnd => "ceasefire_end",
+            EventKind::CeasefireBroken => "ceasefire_broken",
+            EventKind::Reinforcement => "reinforcement",
+            EventKind::Earthquake => "earthquake",
+            EventKind::Flee => "flee",
+            EventKind::Return => "return",
         }
     }
 }

@@ -2,7 +2,7 @@
 //! citizens; the shortfall is the district's food insecurity, which raises its citizens' hardship and so
 //! their grievance (Epstein's activation rule itself is unchanged).
 
-use crate::civilians::{Citizen, CitizenState};
+use crate::civilians::Citizen;
 use crate::events::{Event, EventKind, EventLog};
 use crate::grid::{FORCE, Grid, OCCUPIED, WATER};
 use crate::rng::{RngStreams, Stream};
@@ -31,6 +31,10 @@ pub struct FoodState {
     pub drought_left: Vec<u32>,
     /// Share of production lost to drought in each district this tick.
     pub loss: Vec<f64>,
+    /// Severity of each district's drought from a scheduled `drought` event.
+    pub event_loss: Vec<f64>,
+    /// Tick at which each district's event drought ends.
+    pub event_until: Vec<u64>,
 }
 
 impl FoodState {
@@ -61,6 +65,8 @@ impl FoodState {
             insecurity: vec![0.0; n],
             drought_left: vec![0; n],
             loss: vec![0.0; n],
+            event_loss: vec![0.0; n],
+            event_until: vec![0; n],
             population,
             produced: 0.0,
         }
@@ -102,10 +108,11 @@ pub(crate) fn update_food(
     let Some(spec) = &params.scenario.food else { return };
     let width = params.scenario.grid.width as usize;
     let food = &mut *food;
-    if let (Some(climate), Some(map)) = (&params.scenario.climate, &params.map) {
-        // Droughts: the scheduled severity per district, and the stochastic hazard (one draw per district
-        // and tick from the climate stream, so the draws never shift other concerns).
-        let hazard = climate.hazard_at(clock.tick);
+    if let Some(map) = &params.map {
+        // Droughts: the scheduled severity per district, the stochastic hazard (one draw per district and
+        // tick from the climate stream, so the draws never shift other concerns), and drought events.
+        let climate = params.scenario.climate.as_ref();
+        let hazard = climate.map_or(0.0, |c| c.hazard_at(clock.tick));
         let rng = rngs.get(Stream::Climate);
         for (d, name) in map.districts.iter().enumerate() {
             let event = |kind, value| Event {
@@ -118,23 +125,33 @@ pub(crate) fn update_food(
                 value,
                 detail: name.clone(),
             };
-            if food.drought_left[d] > 0 {
-                food.drought_left[d] -= 1;
-                if food.drought_left[d] == 0 {
-                    log.push(event(EventKind::DroughtEnd, 0.0));
+            let mut stochastic = 0.0;
+            if let Some(climate) = climate {
+                if food.drought_left[d] > 0 {
+                    food.drought_left[d] -= 1;
+                    if food.drought_left[d] == 0 {
+                        log.push(event(EventKind::DroughtEnd, 0.0));
+                    }
+                } else if hazard > 0.0 && rng.random_bool(hazard) {
+                    food.drought_left[d] = climate.duration;
+                    log.push(event(EventKind::DroughtStart, climate.severity));
                 }
-            } else if hazard > 0.0 && rng.random_bool(hazard) {
-                food.drought_left[d] = climate.duration;
-                log.push(event(EventKind::DroughtStart, climate.severity));
+                if food.drought_left[d] > 0 {
+                    stochastic = climate.severity;
+                }
             }
-            let stochastic = if food.drought_left[d] > 0 { climate.severity } else { 0.0 };
-            food.loss[d] = climate.drought.get(name).copied().unwrap_or(0.0).max(stochastic);
+            if food.event_loss[d] > 0.0 && clock.tick >= food.event_until[d] {
+                food.event_loss[d] = 0.0;
+                log.push(event(EventKind::DroughtEnd, 0.0));
+            }
+            let scheduled = climate.and_then(|c| c.drought.get(name).copied()).unwrap_or(0.0);
+            food.loss[d] = scheduled.max(stochastic).max(food.event_loss[d]);
         }
     }
     food.population.iter_mut().for_each(|p| *p = 0);
     for &e in &roster.citizens {
         if let Ok(c) = citizens.get(e)
-            && c.state != CitizenState::Dead
+            && !c.state.is_gone()
         {
             let d = food.district_of_cell[c.home.y as usize * width + c.home.x as usize];
             if d != u16::MAX {

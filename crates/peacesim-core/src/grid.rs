@@ -21,6 +21,31 @@ pub const GROUP_MASK: u8 = 0b0111 << GROUP_SHIFT;
 /// The cell is water: permanently occupied by nobody (so never empty, never counted).
 pub const WATER: u8 = 1 << 7;
 
+/// On a [`FORCE`] cell, bit 3 (the citizen's [`JAILED`] bit) marks a faction's fighter; bits 4..=6 then hold
+/// its faction index.
+pub const FIGHTER: u8 = 1 << 3;
+/// On a [`FORCE`] cell, bit 2 (the citizen's [`ACTIVE`] bit) marks an irregular fighter: one of a non-state
+/// faction, who does not deter rebellion the way the government's forces do.
+pub const IRREGULAR: u8 = 1 << 2;
+
+/// Whether flags show a security-force member that deters rebellion and arrests (a cop or a government
+/// fighter): what citizens count as C in Epstein's ratio.
+#[inline]
+pub fn is_deterrent(f: u8) -> bool {
+    f & (FORCE | IRREGULAR) == FORCE
+}
+
+/// Whether flags show an active citizen.
+#[inline]
+pub fn is_active_citizen(f: u8) -> bool {
+    f & (FORCE | ACTIVE) == ACTIVE
+}
+
+/// Flags of a fighter of `faction` (irregular unless it is the government's).
+pub fn fighter_flags(faction: u8, government: bool) -> u8 {
+    OCCUPIED | FORCE | FIGHTER | (faction << GROUP_SHIFT) | if government { 0 } else { IRREGULAR }
+}
+
 /// Flags of a free citizen of `group`.
 pub fn citizen_flags(group: u8, active: bool) -> u8 {
     OCCUPIED | (group << GROUP_SHIFT) | if active { ACTIVE } else { 0 }
@@ -196,13 +221,13 @@ impl Grid {
         let (x, y) = (p.x as usize, p.y as usize);
         let word = y * self.words_per_row + (x >> 6);
         let bit = 1u64 << (x & 63);
-        if (old ^ new) & FORCE != 0 {
+        if is_deterrent(old) != is_deterrent(new) {
             self.force_plane[word] ^= bit;
         }
-        if old & ACTIVE != 0 {
+        if is_active_citizen(old) {
             self.active_planes[((old & GROUP_MASK) >> GROUP_SHIFT) as usize][word] &= !bit;
         }
-        if new & ACTIVE != 0 {
+        if is_active_citizen(new) {
             self.active_planes[((new & GROUP_MASK) >> GROUP_SHIFT) as usize][word] |= bit;
         }
     }
@@ -297,7 +322,7 @@ impl Grid {
         }
         let own = self.flags(centre);
         let own_group = (own & GROUP_MASK) >> GROUP_SHIFT;
-        (forces - u32::from(own & FORCE != 0), actives - u32::from(own & ACTIVE != 0 && own_group == group))
+        (forces - u32::from(is_deterrent(own)), actives - u32::from(is_active_citizen(own) && own_group == group))
     }
 
     /// Active citizens of any group within `shape` around `centre` (centre excluded).
@@ -324,7 +349,7 @@ impl Grid {
             });
         }
         let own = self.flags(centre);
-        actives - u32::from(own & ACTIVE != 0 && usize::from((own & GROUP_MASK) >> GROUP_SHIFT) < groups)
+        actives - u32::from(is_active_citizen(own) && usize::from((own & GROUP_MASK) >> GROUP_SHIFT) < groups)
     }
 
     /// Cells along x.
@@ -457,7 +482,7 @@ impl Grid {
     /// a bit select in the row that holds it.
     pub fn nth_active(&self, centre: Position, shape: &Neighbourhood, groups: usize, k: u32) -> Option<Position> {
         if !(shape.narrow && self.words_per_row == 1) {
-            let in_groups = |f: u8| f & ACTIVE != 0 && usize::from((f & GROUP_MASK) >> GROUP_SHIFT) < groups;
+            let in_groups = |f: u8| is_active_citizen(f) && usize::from((f & GROUP_MASK) >> GROUP_SHIFT) < groups;
             return self.nth(centre, shape, k, in_groups).map(|i| self.position(i));
         }
         let planes = &self.active_planes[..groups];

@@ -10,13 +10,16 @@
 
 pub mod activation;
 pub mod civilians;
+pub mod conflict;
 pub mod demography;
+pub mod displacement;
 pub mod events;
 pub mod food;
 pub mod forces;
 pub mod grid;
 pub mod metrics;
 pub mod rng;
+pub mod scenario_events;
 pub mod schedule;
 mod sim;
 pub mod world;

@@ -1,9 +1,33 @@
 //! Per-tick metrics: one row of named numbers, computed after everyone has acted.
 
 use crate::civilians::{Citizen, CitizenState, grievance};
+use crate::conflict::Conflict;
 use crate::food::FoodState;
 use crate::world::{Params, Roster, Tally};
 use bevy_ecs::prelude::*;
+use peacesim_scenario::FactionKind;
+use peacesim_scenario::conflict::EventSpecKind;
+
+/// Columns of the conflict layer (when it is on), before the per-kind and per-faction ones.
+const CONFLICT: [&str; 14] = [
+    "people",
+    "fighters",
+    "civilian_deaths",
+    "disaster_deaths",
+    "combatant_deaths",
+    "recruits",
+    "desertions",
+    "allegiance_shifts",
+    "reinforcements",
+    "displaced",
+    "flights",
+    "returns",
+    "mean_legitimacy",
+    "mean_violence",
+];
+
+/// Per-faction columns, suffixed `_<faction>`.
+const PER_FACTION: [&str; 5] = ["fighters", "territory", "combatant_deaths", "cohesion", "resources"];
 
 /// Per-group counters of one tick.
 const PER_GROUP: [&str; 5] = ["quiescent", "active", "jailed", "alive", "killed"];
@@ -20,6 +44,8 @@ pub struct Metrics {
     /// Living citizens per district (by the cell they hold, or held before jail), when the map has more than
     /// one district.
     districts: Vec<u64>,
+    /// Displaced citizens per district they are in, with displacement on and more than one district.
+    displaced: Vec<u64>,
 }
 
 impl Metrics {
@@ -49,10 +75,15 @@ impl Metrics {
                 names.extend(PER_GROUP.iter().map(|m| format!("{m}_{group}")));
             }
         }
-        if params.scenario.food.is_some() {
+        let scenario = &params.scenario;
+        let conflict = scenario.has_conflict();
+        if scenario.food.is_some() {
             names.extend(["food_insecurity", "food_stock", "food_produced"].iter().map(|s| (*s).to_owned()));
-            if params.scenario.climate.is_some() {
+            if scenario.climate.is_some() || scenario.events.iter().any(|e| e.kind == EventSpecKind::Drought) {
                 names.push("districts_in_drought".to_owned());
+            }
+            if conflict {
+                names.push("food_insecure_share".to_owned());
             }
         }
         let districts = match &params.map {
@@ -62,8 +93,24 @@ impl Metrics {
             }
             _ => Vec::new(),
         };
+        if conflict {
+            names.extend(CONFLICT.iter().map(|s| (*s).to_owned()));
+            for kind in FactionKind::ALL {
+                names.push(format!("civilian_deaths_{}", kind.as_str()));
+            }
+            for f in &params.factions {
+                names.extend(PER_FACTION.iter().map(|m| format!("{m}_{f}")));
+            }
+        }
+        let displaced = match &params.map {
+            Some(map) if scenario.displacement.is_some() && map.districts.len() > 1 => {
+                names.extend(map.districts.iter().map(|d| format!("displaced_{d}")));
+                vec![0; map.districts.len()]
+            }
+            _ => Vec::new(),
+        };
         let values = vec![0.0; names.len()];
-        Metrics { names, values, scratch: vec![[0.0; 5]; params.groups.len()], districts }
+        Metrics { names, values, scratch: vec![[0.0; 5]; params.groups.len()], districts, displaced }
     }
 
     /// Value of the named metric in the latest row.
@@ -76,6 +123,7 @@ impl Metrics {
 /// 32-bit fixed point): the result does not depend on the order, and so is reproducible bit for bit.
 pub(crate) fn record_metrics(
     food: Res<FoodState>,
+    conflict: Res<Conflict>,
     citizens: Query<&Citizen>,
     roster: Res<Roster>,
     tally: Res<Tally>,
@@ -91,7 +139,9 @@ pub(crate) fn record_metrics(
     let groups = metrics.scratch.len();
     let mut counts = [[0u64; 3]; 8];
     let (mut hardship_sum, mut tense) = (0u64, 0u64);
+    let (mut legitimacy_sum, mut displaced, mut insecure) = (0u64, 0u64, 0u64);
     metrics.districts.iter_mut().for_each(|n| *n = 0);
+    metrics.displaced.iter_mut().for_each(|n| *n = 0);
     let width = params.scenario.grid.width as usize;
     let district_of = params.map.as_ref().filter(|_| !metrics.districts.is_empty()).map(|m| &m.district);
     // A quiescent agent is "tense" (aggrieved but deterred) when H (1 - L) > T.
@@ -100,15 +150,26 @@ pub(crate) fn record_metrics(
             CitizenState::Quiescent => 0,
             CitizenState::Active => 1,
             CitizenState::Jailed => 2,
-            CitizenState::Dead => continue,
+            CitizenState::Dead | CitizenState::Recruited => continue,
         };
         counts[c.group as usize][column] += 1;
-        if let Some(Some(d)) = district_of.map(|d| d[c.home.y as usize * width + c.home.x as usize]) {
+        let index = c.home.y as usize * width + c.home.x as usize;
+        if let Some(Some(d)) = district_of.map(|d| d[index]) {
             metrics.districts[d as usize] += 1;
+            if c.displaced && !metrics.displaced.is_empty() {
+                metrics.displaced[d as usize] += 1;
+            }
         }
-        let hardship = food.hardship(c.hardship, c.home.y as usize * width + c.home.x as usize);
+        let hardship = conflict.hardship(food.hardship(c.hardship, index), index);
+        let legitimacy = conflict.legitimacy(rules.legitimacy, index);
         hardship_sum += (hardship * ONE) as i64 as u64;
-        tense += u64::from(column == 0 && grievance(hardship, rules.legitimacy) > rules.threshold);
+        tense += u64::from(column == 0 && grievance(hardship, legitimacy) > rules.threshold);
+        if conflict.enabled {
+            legitimacy_sum += (legitimacy * ONE) as i64 as u64;
+            displaced += u64::from(c.displaced);
+            let d = conflict.district_of_cell[index];
+            insecure += u64::from(d != u16::MAX && food.insecurity.get(d as usize).is_some_and(|&i| i > 0.0));
+        }
     }
     for ((row, count), killed) in metrics.scratch.iter_mut().zip(&counts[..groups]).zip(&tally.killed) {
         row[0] = count[0] as f64;
@@ -146,9 +207,47 @@ pub(crate) fn record_metrics(
     if params.scenario.food.is_some() {
         let stock: f64 = food.stock.iter().sum();
         metrics.values.extend([food.mean_insecurity(), stock, food.produced]);
-        if params.scenario.climate.is_some() {
+        let scenario = &params.scenario;
+        if scenario.climate.is_some() || scenario.events.iter().any(|e| e.kind == EventSpecKind::Drought) {
             metrics.values.push(food.loss.iter().filter(|&&l| l > 0.0).count() as f64);
+        }
+        if conflict.enabled {
+            metrics.values.push(if alive > 0.0 { insecure as f64 / alive } else { 0.0 });
         }
     }
     metrics.values.extend(metrics.districts.iter().map(|&n| n as f64));
+    if conflict.enabled {
+        let t = &conflict.tally;
+        let fighters: u64 = conflict.factions.iter().map(|f| u64::from(f.fighters)).sum();
+        let land = conflict.district_cells.iter().map(|&n| u64::from(n)).sum::<u64>().max(1) as f64;
+        // Mean recent violence over land cells, summed in fixed point so the order of cells cannot matter.
+        let heat: u64 = conflict.heat.iter().map(|&h| (f64::from(h) * 65_536.0) as u64).sum();
+        metrics.values.extend([
+            alive + fighters as f64,
+            fighters as f64,
+            t.civilian_deaths.iter().sum::<u64>() as f64,
+            t.disaster_deaths as f64,
+            t.combatant_deaths.iter().sum::<u64>() as f64,
+            t.recruits as f64,
+            t.desertions as f64,
+            t.allegiance_shifts as f64,
+            t.reinforcements as f64,
+            displaced as f64,
+            t.flights as f64,
+            t.returns as f64,
+            if alive > 0.0 { legitimacy_sum as f64 / ONE / alive } else { rules.legitimacy },
+            heat as f64 / 65_536.0 / land,
+        ]);
+        metrics.values.extend(t.civilian_deaths.iter().map(|&n| n as f64));
+        for (f, faction) in conflict.factions.iter().enumerate() {
+            metrics.values.extend([
+                f64::from(faction.fighters),
+                faction.territory as f64 / land,
+                t.combatant_deaths[f] as f64,
+                faction.cohesion,
+                faction.resources,
+            ]);
+        }
+    }
+    metrics.values.extend(metrics.displaced.iter().map(|&n| n as f64));
 }

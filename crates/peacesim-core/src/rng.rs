@@ -24,9 +24,17 @@ pub enum Stream {
     Schedule = 5,
     /// The stochastic drought hazard.
     Climate = 6,
+    /// Fighters: order, desertion, combat, attacks on civilians, recruitment, movement; initial placement.
+    Conflict = 7,
+    /// Civilians fleeing and returning.
+    Displacement = 8,
+    /// Scheduled events (earthquake victims, which fighters split off, where reinforcements arrive).
+    Events = 9,
+    /// Political instability: shocks, defections, splits, ceasefires breaking.
+    Politics = 10,
 }
 
-const STREAMS: usize = 7;
+const STREAMS: usize = 11;
 
 /// All streams of one run.
 #[derive(Resource, Debug, Clone)]

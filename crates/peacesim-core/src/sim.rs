@@ -2,6 +2,7 @@
 
 use crate::activation::activate_agents;
 use crate::civilians::{Citizen, CitizenState};
+use crate::conflict::{Conflict, Fighter, fighters_act, place_fighters, remove_fighters, update_conflict};
 use crate::demography::{age_and_reproduce, remove_dead};
 use crate::events::{Event, EventLog};
 use crate::food::{FoodState, update_food};
@@ -9,6 +10,7 @@ use crate::forces::{ForceMember, ForceResize, reconcile_forces};
 use crate::grid::{FORCE, Grid, Position, citizen_flags};
 use crate::metrics::{Metrics, record_metrics};
 use crate::rng::{RngStreams, Stream};
+use crate::scenario_events::apply_events;
 use crate::schedule::{Timeline, apply_due, apply_schedule};
 use crate::world::{AgentId, Clock, Params, Roster, Tally};
 use bevy_ecs::prelude::*;
@@ -23,10 +25,13 @@ use rand_chacha::ChaCha8Rng;
 pub enum TickSet {
     /// Remove last tick's dead, apply scheduled changes, resize forces.
     Schedule,
-    /// Food production, stocks and insecurity.
+    /// Food production, stocks and insecurity; recent violence, crowding, legitimacy, faction economies and
+    /// political shocks.
     Environment,
     /// Every agent acts once, in shuffled order.
     Activation,
+    /// Every fighter acts once, in shuffled order.
+    Conflict,
     /// Ageing, deaths and births.
     Demography,
     /// The tick's metrics row.
@@ -80,6 +85,11 @@ impl Simulation {
         }
         let mut roster = Roster::default();
         populate(&mut world, &params, &mut grid, &mut roster, &mut rngs);
+        let mut conflict = Conflict::new(&params);
+        if !params.scenario.factions.is_empty() {
+            place_fighters(&mut world, &params, &mut conflict, &mut grid, &mut roster, &mut rngs);
+        }
+        world.insert_resource(conflict);
 
         world.insert_resource(FoodState::new(&params, &grid));
         world.insert_resource(Metrics::new(&params));
@@ -96,14 +106,24 @@ impl Simulation {
         let mut tick_schedule = Schedule::default();
         tick_schedule.set_executor(SingleThreadedExecutor::new());
         tick_schedule.configure_sets(
-            (TickSet::Schedule, TickSet::Environment, TickSet::Activation, TickSet::Demography, TickSet::Metrics)
+            (
+                TickSet::Schedule,
+                TickSet::Environment,
+                TickSet::Activation,
+                TickSet::Conflict,
+                TickSet::Demography,
+                TickSet::Metrics,
+            )
                 .chain(),
         );
         tick_schedule.add_systems(
-            (remove_dead, apply_schedule, reconcile_forces, ApplyDeferred).chain().in_set(TickSet::Schedule),
+            (remove_dead, remove_fighters, apply_schedule, apply_events, reconcile_forces, ApplyDeferred)
+                .chain()
+                .in_set(TickSet::Schedule),
         );
-        tick_schedule.add_systems(update_food.in_set(TickSet::Environment));
+        tick_schedule.add_systems((update_food, update_conflict).chain().in_set(TickSet::Environment));
         tick_schedule.add_systems(activate_agents.in_set(TickSet::Activation));
+        tick_schedule.add_systems((fighters_act, ApplyDeferred).chain().in_set(TickSet::Conflict));
         tick_schedule.add_systems((age_and_reproduce, ApplyDeferred).chain().in_set(TickSet::Demography));
         tick_schedule.add_systems(record_metrics.in_set(TickSet::Metrics));
 
@@ -119,6 +139,7 @@ impl Simulation {
     pub fn step(&mut self) {
         self.world.resource_mut::<EventLog>().events.clear();
         self.world.resource_mut::<Tally>().start_tick();
+        self.world.resource_mut::<Conflict>().start_tick();
         self.world.resource_mut::<Clock>().tick += 1;
         self.tick_schedule.run(&mut self.world);
     }
@@ -175,10 +196,10 @@ impl Simulation {
         &self.world
     }
 
-    /// Number of living citizens plus force members.
+    /// Number of citizens, force members and fighters (the agents that act each tick).
     pub fn agent_count(&self) -> usize {
         let roster = self.world.resource::<Roster>();
-        roster.citizens.len() + roster.members.len()
+        roster.citizens.len() + roster.members.len() + roster.fighters.len()
     }
 
     /// Recomputes the metrics row from the current state (used after setup; exposed for tools that edit state).
@@ -199,7 +220,7 @@ impl Simulation {
             else {
                 continue;
             };
-            if c.state == CitizenState::Dead {
+            if c.state.is_gone() {
                 continue;
             }
             h.word(u64::from(id.0) << 8 | u64::from(c.group));
@@ -207,6 +228,9 @@ impl Simulation {
             h.word(u64::from(c.jail_left) << 32 | u64::from(c.age));
             h.word(c.hardship.to_bits());
             h.word(c.risk_aversion.to_bits());
+            if c.displaced {
+                h.word(1 << 62 | u64::from(c.origin.x) << 16 | u64::from(c.origin.y));
+            }
         }
         for &e in &roster.members {
             let entity = self.world.entity(e);
@@ -217,6 +241,18 @@ impl Simulation {
             };
             h.word(1 << 63 | u64::from(id.0) << 8 | u64::from(m.force));
             h.word(u64::from(pos.x) << 48 | u64::from(pos.y) << 32);
+        }
+        for &e in &roster.fighters {
+            let entity = self.world.entity(e);
+            let (Some(id), Some(pos), Some(f)) =
+                (entity.get::<AgentId>(), entity.get::<Position>(), entity.get::<Fighter>())
+            else {
+                continue;
+            };
+            if f.alive {
+                h.word(3 << 62 | u64::from(id.0) << 8 | u64::from(f.faction));
+                h.word(u64::from(pos.x) << 48 | u64::from(pos.y) << 32);
+            }
         }
         h.finish()
     }
@@ -336,6 +372,8 @@ fn populate(world: &mut World, params: &Params, grid: &mut Grid, roster: &mut Ro
                     jail_left: 0,
                     age,
                     home: pos,
+                    displaced: false,
+                    origin: pos,
                 };
                 let e = world.spawn((id, pos, citizen)).id();
                 grid.place(pos, e, citizen_flags(g, false));

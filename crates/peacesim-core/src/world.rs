@@ -33,6 +33,12 @@ pub struct Params {
     pub force_vision: Vec<Neighbourhood>,
     /// Whether each force moves.
     pub force_movement: Vec<bool>,
+    /// Faction names, in faction-index order.
+    pub factions: Vec<String>,
+    /// Vision per faction.
+    pub faction_vision: Vec<Neighbourhood>,
+    /// Where one flight may go (Moore, `displacement.flee_radius`), with displacement on.
+    pub flee_vision: Option<Neighbourhood>,
     /// Land cells on the grid (all cells less the map's water): what densities refer to.
     pub cells: u64,
     /// The map, resolved per cell, if the scenario draws one.
@@ -55,6 +61,14 @@ impl Params {
             citizen_movement: scenario.populations.values().map(|p| p.movement).collect(),
             force_vision: scenario.forces.values().map(|f| Neighbourhood::new(&f.vision)).collect(),
             force_movement: scenario.forces.values().map(|f| f.movement).collect(),
+            factions: scenario.factions.keys().cloned().collect(),
+            faction_vision: scenario.factions.values().map(|f| Neighbourhood::new(&f.vision)).collect(),
+            flee_vision: scenario.displacement.as_ref().map(|d| {
+                Neighbourhood::new(&peacesim_scenario::Vision {
+                    shape: peacesim_scenario::Shape::Moore,
+                    radius: f64::from(d.flee_radius),
+                })
+            }),
             cells: map.as_ref().map_or(all_cells, |m| m.land_cells()),
             map,
             probability_by_ratio: probability_table(scenario.rules.arrest_constant),
@@ -91,6 +105,8 @@ pub struct Roster {
     pub citizens: Vec<Entity>,
     /// Force members, in id order.
     pub members: Vec<Entity>,
+    /// Fighters of the factions, in the order they joined (a recruit keeps the id it had as a citizen).
+    pub fighters: Vec<Entity>,
     /// The next id to hand out.
     pub next_id: u32,
     /// This tick's activation order: (entity, is a force member).
@@ -123,6 +139,9 @@ pub struct Tally {
     pub deaths: u64,
     /// Citizens killed, cumulative, per group.
     pub killed: Vec<u64>,
+    /// Citizens who left the population this tick other than by Model II kills and old age (killed in the
+    /// conflict, recruited, killed by a disaster).
+    pub removed: u64,
     /// Whether anyone died in the last tick (so the dead must be removed).
     pub any_died: bool,
 }
@@ -130,7 +149,8 @@ pub struct Tally {
 impl Tally {
     /// Resets the per-tick counts.
     pub fn start_tick(&mut self) {
-        self.any_died = self.deaths > 0 || self.kills > 0;
+        self.any_died = self.deaths > 0 || self.kills > 0 || self.removed > 0;
+        self.removed = 0;
         self.kills = 0;
         self.arrests = 0;
         self.releases = 0;

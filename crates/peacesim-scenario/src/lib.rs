@@ -9,6 +9,7 @@
 //! This crate does no IO beyond [`load`], which reads one file into a string.
 
 pub mod bundled;
+pub mod conflict;
 mod error;
 pub mod experiment;
 pub mod map;
@@ -18,9 +19,10 @@ mod parse;
 mod spans;
 mod validate;
 
+pub use conflict::FactionKind;
 pub use error::{Diagnostic, ScenarioError};
 pub use model::*;
-pub use params::{ParamPath, RUNTIME_PATHS};
+pub use params::{ConflictField, FactionField, ParamPath, RUNTIME_PATHS};
 pub use parse::{Located, Override, parse_located, parse_scenario, parse_scenario_bytes};
 /// TOML values, as taken by [`Override::new`].
 pub use toml::Value as TomlValue;

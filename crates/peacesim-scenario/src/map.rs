@@ -27,6 +27,21 @@ pub struct LegendEntry {
     /// Food produced per cell per tick at the seasonal mean (used with a `[food]` table).
     #[serde(default)]
     pub food: f64,
+    /// Households a cell of this kind can sustain (shelter, water, sanitation); a district whose residents
+    /// exceed the sum over its cells is crowded, which raises hardship. Defaults to 1.
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub capacity: f64,
+    /// Whether these cells are a camp for displaced people (they attract those who flee).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub camp: bool,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+fn is_one(x: &f64) -> bool {
+    *x == 1.0
 }
 
 /// Terrain kinds.
@@ -54,6 +69,10 @@ pub struct ResolvedMap {
     pub districts: Vec<String>,
     /// Food produced per cell per tick at the seasonal mean, row-major.
     pub food: Vec<f64>,
+    /// Households each cell can sustain, row-major (0 on water).
+    pub capacity: Vec<f64>,
+    /// Whether each cell is a camp, row-major.
+    pub camp: Vec<bool>,
 }
 
 impl ResolvedMap {
@@ -85,6 +104,15 @@ impl MapSpec {
                     format!("{} must be a non-negative number", entry.food),
                 ));
             }
+            if !(entry.capacity.is_finite() && entry.capacity >= 0.0) {
+                return Err((
+                    format!("map.legend.{key}.capacity"),
+                    format!("{} must be a non-negative number", entry.capacity),
+                ));
+            }
+            if entry.terrain == Terrain::Water && entry.camp {
+                return Err((format!("map.legend.{key}.camp"), "a camp cannot be on water".to_owned()));
+            }
             if entry.terrain == Terrain::Water && entry.food > 0.0 {
                 return Err((format!("map.legend.{key}.food"), "water produces no food".to_owned()));
             }
@@ -115,6 +143,8 @@ impl MapSpec {
         let mut terrain = Vec::with_capacity(width as usize * height as usize);
         let mut district = Vec::with_capacity(terrain.capacity());
         let mut food = Vec::with_capacity(terrain.capacity());
+        let mut capacity = Vec::with_capacity(terrain.capacity());
+        let mut camp = Vec::with_capacity(terrain.capacity());
         for (r, line) in lines.iter().enumerate() {
             let count = line.chars().count();
             if count != width as usize {
@@ -132,11 +162,13 @@ impl MapSpec {
                 };
                 terrain.push(entry.terrain);
                 food.push(entry.food);
+                capacity.push(if entry.terrain == Terrain::Water { 0.0 } else { entry.capacity });
+                camp.push(entry.camp);
                 district.push(
                     entry.district.as_ref().and_then(|d| districts.iter().position(|n| n == d)).map(|i| i as u16),
                 );
             }
         }
-        Ok(ResolvedMap { terrain, district, districts, food })
+        Ok(ResolvedMap { terrain, district, districts, food, capacity, camp })
     }
 }

@@ -48,6 +48,21 @@ pub struct Scenario {
     /// Tick-keyed changes and linear ramps of runtime parameters.
     #[serde(default)]
     pub schedule: Vec<ScheduleEntry>,
+    /// Armed factions (government, insurgents, militias, gangs), keyed by name; each has fighters on the map.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub factions: BTreeMap<String, crate::conflict::Faction>,
+    /// Relations between factions; pairs not listed are hostile.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub relations: Vec<crate::conflict::Relation>,
+    /// Rules of violence, legitimacy and instability (defaults apply when factions exist and this is absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conflict: Option<crate::conflict::ConflictRules>,
+    /// Displacement: civilians flee violence and hunger, towards safer cells and camps, and return.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub displacement: Option<crate::conflict::Displacement>,
+    /// Tick-keyed events: droughts, earthquakes, coups, ceasefires, splits, reinforcements, relation changes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<crate::conflict::EventSpec>,
 }
 
 fn default_ticks() -> u64 {
@@ -451,6 +466,11 @@ impl Ramp {
 }
 
 impl Scenario {
+    /// Whether the conflict layer is on: factions, a `[conflict]` table or `[displacement]`.
+    pub fn has_conflict(&self) -> bool {
+        !self.factions.is_empty() || self.conflict.is_some() || self.displacement.is_some()
+    }
+
     /// Cells agents may stand on: every cell, less the map's water.
     pub fn land_cells(&self) -> u64 {
         let all = u64::from(self.grid.width) * u64::from(self.grid.height);

@@ -24,6 +24,34 @@ pub enum ParamPath {
     MaxAge,
     /// `climate.drought.<district>`: scheduled drought severity in a district.
     Drought(String),
+    /// `conflict.<field>`: instability, services or abuse_impact.
+    Conflict(ConflictField),
+    /// `factions.<name>.<field>`: targeting, recruitment or cohesion (the level cohesion recovers towards).
+    Faction(String, FactionField),
+    /// `displacement.return_rate`
+    ReturnRate,
+}
+
+/// Runtime fields of `[conflict]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ConflictField {
+    /// `conflict.instability`
+    Instability,
+    /// `conflict.services`
+    Services,
+    /// `conflict.abuse_impact`
+    AbuseImpact,
+}
+
+/// Runtime fields of a faction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum FactionField {
+    /// `factions.<name>.targeting`
+    Targeting,
+    /// `factions.<name>.recruitment`
+    Recruitment,
+    /// `factions.<name>.cohesion`
+    Cohesion,
 }
 
 /// Every runtime parameter path pattern, for documentation and error messages.
@@ -37,6 +65,13 @@ pub const RUNTIME_PATHS: &[&str] = &[
     "demography.clone_probability",
     "demography.max_age",
     "climate.drought.<district>",
+    "conflict.instability",
+    "conflict.services",
+    "conflict.abuse_impact",
+    "factions.<name>.targeting",
+    "factions.<name>.recruitment",
+    "factions.<name>.cohesion",
+    "displacement.return_rate",
 ];
 
 impl ParamPath {
@@ -85,6 +120,33 @@ impl ParamPath {
                 }
                 ParamPath::Drought((*district).to_owned())
             }
+            ["conflict", field @ ("instability" | "services" | "abuse_impact")] => {
+                if !scenario.has_conflict() {
+                    return Err("this scenario has no factions, [conflict] or [displacement]".to_owned());
+                }
+                ParamPath::Conflict(match *field {
+                    "instability" => ConflictField::Instability,
+                    "services" => ConflictField::Services,
+                    _ => ConflictField::AbuseImpact,
+                })
+            }
+            ["factions", name, field @ ("targeting" | "recruitment" | "cohesion")] => {
+                if !scenario.factions.contains_key(*name) {
+                    return Err(format!("there is no faction named `{name}` in this scenario"));
+                }
+                let field = match *field {
+                    "targeting" => FactionField::Targeting,
+                    "recruitment" => FactionField::Recruitment,
+                    _ => FactionField::Cohesion,
+                };
+                ParamPath::Faction((*name).to_owned(), field)
+            }
+            ["displacement", "return_rate"] => {
+                if scenario.displacement.is_none() {
+                    return Err("this scenario has no [displacement] table".to_owned());
+                }
+                ParamPath::ReturnRate
+            }
             _ => {
                 return Err(format!(
                     "`{path}` is not a runtime parameter; the schedule can change: {}",
@@ -101,7 +163,10 @@ impl ParamPath {
             ParamPath::Legitimacy
             | ParamPath::ForceDensity(_)
             | ParamPath::CloneProbability
-            | ParamPath::Drought(_) => (0.0, 1.0),
+            | ParamPath::Drought(_)
+            | ParamPath::Conflict(_)
+            | ParamPath::Faction(..)
+            | ParamPath::ReturnRate => (0.0, 1.0),
             ParamPath::Threshold => (-1.0, 1.0),
             ParamPath::ArrestConstant => (0.0, 1e6),
             ParamPath::JailTermMax | ParamPath::ForceCount(_) => (0.0, f64::from(u32::MAX)),
@@ -128,6 +193,20 @@ impl ParamPath {
             ParamPath::Drought(district) => {
                 scenario.climate.as_ref().and_then(|c| c.drought.get(district).copied()).unwrap_or(0.0)
             }
+            ParamPath::Conflict(field) => {
+                let rules = scenario.conflict.clone().unwrap_or_default();
+                match field {
+                    ConflictField::Instability => rules.instability,
+                    ConflictField::Services => rules.services,
+                    ConflictField::AbuseImpact => rules.abuse_impact,
+                }
+            }
+            ParamPath::Faction(name, field) => scenario.factions.get(name).map_or(0.0, |f| match field {
+                FactionField::Targeting => f.targeting,
+                FactionField::Recruitment => f.recruitment,
+                FactionField::Cohesion => f.cohesion,
+            }),
+            ParamPath::ReturnRate => scenario.displacement.as_ref().map_or(0.0, |d| d.return_rate),
         }
     }
 
@@ -167,6 +246,28 @@ impl ParamPath {
                     c.drought.insert(district.clone(), value);
                 }
             }
+            ParamPath::Conflict(field) => {
+                let rules = scenario.conflict.get_or_insert_with(Default::default);
+                match field {
+                    ConflictField::Instability => rules.instability = value,
+                    ConflictField::Services => rules.services = value,
+                    ConflictField::AbuseImpact => rules.abuse_impact = value,
+                }
+            }
+            ParamPath::Faction(name, field) => {
+                if let Some(f) = scenario.factions.get_mut(name) {
+                    match field {
+                        FactionField::Targeting => f.targeting = value,
+                        FactionField::Recruitment => f.recruitment = value,
+                        FactionField::Cohesion => f.cohesion = value,
+                    }
+                }
+            }
+            ParamPath::ReturnRate => {
+                if let Some(d) = scenario.displacement.as_mut() {
+                    d.return_rate = value;
+                }
+            }
         }
     }
 
@@ -191,6 +292,21 @@ impl std::fmt::Display for ParamPath {
             ParamPath::CloneProbability => f.write_str("demography.clone_probability"),
             ParamPath::MaxAge => f.write_str("demography.max_age"),
             ParamPath::Drought(district) => write!(f, "climate.drought.{district}"),
+            ParamPath::Conflict(field) => f.write_str(match field {
+                ConflictField::Instability => "conflict.instability",
+                ConflictField::Services => "conflict.services",
+                ConflictField::AbuseImpact => "conflict.abuse_impact",
+            }),
+            ParamPath::Faction(name, field) => write!(
+                f,
+                "factions.{name}.{}",
+                match field {
+                    FactionField::Targeting => "targeting",
+                    FactionField::Recruitment => "recruitment",
+                    FactionField::Cohesion => "cohesion",
+                }
+            ),
+            ParamPath::ReturnRate => f.write_str("displacement.return_rate"),
         }
     }
 }

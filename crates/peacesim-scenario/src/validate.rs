@@ -1,6 +1,7 @@
 //! Range and consistency checks on a deserialised scenario. Each problem is a (key path, message) pair;
 //! the parser turns key paths into lines.
 
+use crate::conflict::{EventSpec, EventSpecKind, FactionKind};
 use crate::model::{
     Distribution, DistributionKind, JailDistribution, Placement, SCHEMA_VERSION, Scenario, Shape, Topology, Vision,
 };
@@ -155,6 +156,8 @@ pub fn validate(scenario: &Scenario) -> Vec<(String, String)> {
         }
     }
 
+    validate_conflict(scenario, cells, &mut fail);
+
     for (i, entry) in scenario.schedule.iter().enumerate() {
         let key = format!("schedule[{i}]");
         let param = match ParamPath::parse(&entry.path, scenario) {
@@ -196,6 +199,203 @@ pub fn validate(scenario: &Scenario) -> Vec<(String, String)> {
         }
     }
     problems
+}
+
+/// Factions, relations, `[conflict]`, `[displacement]` and `[[events]]`.
+fn validate_conflict(scenario: &Scenario, cells: u64, fail: &mut impl FnMut(&str, String)) {
+    let grid = &scenario.grid;
+    let districts: Vec<String> = scenario
+        .map
+        .as_ref()
+        .and_then(|m| m.resolve(grid.width, grid.height).ok())
+        .map(|m| m.districts)
+        .unwrap_or_default();
+    let known_district = |fail: &mut dyn FnMut(&str, String), key: &str, name: &str| {
+        if !districts.iter().any(|d| d == name) {
+            fail(key, format!("there is no district `{name}` on the map"));
+        }
+    };
+    let known_faction = |fail: &mut dyn FnMut(&str, String), key: &str, name: &str| -> bool {
+        let known = scenario.factions.contains_key(name);
+        if !known {
+            let names: Vec<&str> = scenario.factions.keys().map(String::as_str).collect();
+            fail(key, format!("there is no faction `{name}`; factions: {}", names.join(", ")));
+        }
+        known
+    };
+    if scenario.has_conflict() && scenario.map.is_none() {
+        let key = if !scenario.factions.is_empty() {
+            "factions"
+        } else if scenario.displacement.is_some() {
+            "displacement"
+        } else {
+            "conflict"
+        };
+        fail(key, "the conflict layer needs a [map] with districts".to_owned());
+    }
+    if scenario.factions.len() > 8 {
+        fail("factions", format!("{} factions; at most 8 are supported", scenario.factions.len()));
+    }
+    let governments = scenario.factions.values().filter(|f| f.kind == FactionKind::Government).count();
+    if governments > 1 {
+        fail("factions", format!("{governments} factions are of kind `government`; at most one may be"));
+    }
+    let mut fighters = 0u64;
+    for (name, f) in &scenario.factions {
+        let key = format!("factions.{name}");
+        fighters += u64::from(f.fighters);
+        check_vision(fail, &format!("{key}.vision"), &f.vision, grid.topology, grid.width, grid.height);
+        for (field, value) in [("cohesion", f.cohesion), ("targeting", f.targeting), ("recruitment", f.recruitment)] {
+            check_unit(fail, &format!("{key}.{field}"), value);
+        }
+        for (field, value) in
+            [("resources", f.resources), ("income", f.income), ("upkeep", f.upkeep), ("firepower", f.firepower)]
+        {
+            check_range(fail, &format!("{key}.{field}"), value, 0.0, 1e9);
+        }
+        check_range(fail, &format!("{key}.recruit_cost"), f.recruit_cost, 1e-9, 1e9);
+        for (i, d) in f.territory.iter().enumerate() {
+            known_district(fail, &format!("{key}.territory[{i}]"), d);
+        }
+        for (i, d) in f.targets.iter().enumerate() {
+            known_district(fail, &format!("{key}.targets[{i}]"), d);
+        }
+        if let Some(splinter) = &f.splinter
+            && known_faction(fail, &format!("{key}.splinter"), splinter)
+            && splinter == name
+        {
+            fail(&format!("{key}.splinter"), "a faction cannot split into itself".to_owned());
+        }
+    }
+    let civilians: u64 = scenario.populations.values().map(|p| p.initial_count(cells)).sum();
+    let forces: u64 = scenario.forces.values().map(|f| f.target_count(cells)).sum();
+    if fighters > 0 && civilians + forces + fighters > cells {
+        fail(
+            "factions",
+            format!("{} agents and fighters do not fit on {cells} land cells", civilians + forces + fighters),
+        );
+    }
+    let pair = |fail: &mut dyn FnMut(&str, String), key: &str, names: &[String]| {
+        if names.len() != 2 {
+            fail(key, format!("name exactly two factions, not {}", names.len()));
+            return;
+        }
+        let a = known_faction(fail, &format!("{key}[0]"), &names[0]);
+        let b = known_faction(fail, &format!("{key}[1]"), &names[1]);
+        if a && b && names[0] == names[1] {
+            fail(key, "a faction has no relation with itself".to_owned());
+        }
+    };
+    for (i, r) in scenario.relations.iter().enumerate() {
+        pair(fail, &format!("relations[{i}].factions"), &r.factions);
+        check_range(fail, &format!("relations[{i}].value"), r.value, -1.0, 1.0);
+    }
+    if let Some(c) = &scenario.conflict {
+        for (field, value) in [
+            ("instability", c.instability),
+            ("shock_rate", c.shock_rate),
+            ("split_cohesion", c.split_cohesion),
+            ("hit_probability", c.hit_probability),
+            ("uncontested_targeting", c.uncontested_targeting),
+            ("desertion", c.desertion),
+            ("violence_decay", c.violence_decay),
+            ("violence_hardship", c.violence_hardship),
+            ("crowding_hardship", c.crowding_hardship),
+            ("abuse_impact", c.abuse_impact),
+            ("services", c.services),
+            ("legitimacy_recovery", c.legitimacy_recovery),
+        ] {
+            check_unit(fail, &format!("conflict.{field}"), value);
+        }
+        check_range(fail, "conflict.urban_defence", c.urban_defence, 0.0, 10.0);
+        check_range(fail, "conflict.rough_defence", c.rough_defence, 0.0, 10.0);
+        check_range(fail, "conflict.recruit_grievance", c.recruit_grievance, -1.0, 1.0);
+        if c.violence_radius > 16 {
+            fail("conflict.violence_radius", format!("{} is out of range: must be at most 16", c.violence_radius));
+        }
+    }
+    if let Some(d) = &scenario.displacement {
+        for (field, value) in [
+            ("flee_hunger", d.flee_hunger),
+            ("conflict_move", d.conflict_move),
+            ("camp_move", d.camp_move),
+            ("other_move", d.other_move),
+            ("return_rate", d.return_rate),
+        ] {
+            check_unit(fail, &format!("displacement.{field}"), value);
+        }
+        check_range(fail, "displacement.flee_violence", d.flee_violence, 1e-9, 1e6);
+        check_range(fail, "displacement.return_violence", d.return_violence, 0.0, 1e6);
+        check_range(fail, "displacement.camp_pull", d.camp_pull, 0.0, 1e6);
+        if !(1..=32).contains(&d.flee_radius) {
+            fail("displacement.flee_radius", format!("{} is out of range: must be between 1 and 32", d.flee_radius));
+        }
+    }
+    for (i, e) in scenario.events.iter().enumerate() {
+        let key = format!("events[{i}]");
+        if e.tick > scenario.ticks {
+            fail(
+                &format!("{key}.tick"),
+                format!("tick {} is beyond the scenario's horizon of {} ticks", e.tick, scenario.ticks),
+            );
+        }
+        let (required, optional) = EventSpec::fields(e.kind);
+        let present = e.present();
+        for field in required {
+            if !present.contains(field) {
+                fail(&key, format!("a `{}` event needs `{field}`", kind_name(e.kind)));
+            }
+        }
+        for field in &present {
+            if !required.contains(field) && !optional.contains(field) {
+                fail(&format!("{key}.{field}"), format!("does not apply to a `{}` event", kind_name(e.kind)));
+            }
+        }
+        for (j, d) in e.districts.iter().enumerate() {
+            known_district(fail, &format!("{key}.districts[{j}]"), d);
+        }
+        if let Some(f) = &e.faction {
+            known_faction(fail, &format!("{key}.faction"), f);
+        }
+        if let Some(into) = &e.into
+            && known_faction(fail, &format!("{key}.into"), into)
+            && e.faction.as_ref() == Some(into)
+        {
+            fail(&format!("{key}.into"), "a faction cannot split into itself".to_owned());
+        }
+        if !e.factions.is_empty() {
+            pair(fail, &format!("{key}.factions"), &e.factions);
+        }
+        if matches!(e.kind, EventSpecKind::Drought) && scenario.food.is_none() {
+            fail(&key, "a drought acts on food production: add a [food] table".to_owned());
+        }
+        for (field, value) in [
+            ("severity", e.severity),
+            ("deaths", e.deaths),
+            ("displaced", e.displaced),
+            ("food_lost", e.food_lost),
+            ("legitimacy_drop", e.legitimacy_drop),
+            ("break_hazard", e.break_hazard),
+            ("share", e.share),
+        ] {
+            if let Some(v) = value {
+                check_unit(fail, &format!("{key}.{field}"), v);
+            }
+        }
+        if let Some(v) = e.value {
+            check_range(fail, &format!("{key}.value"), v, -1.0, 1.0);
+        }
+        if let Some(v) = e.resources {
+            check_range(fail, &format!("{key}.resources"), v, 0.0, 1e9);
+        }
+        if e.kind == EventSpecKind::Drought && e.duration == Some(0) {
+            fail(&format!("{key}.duration"), "must be at least 1".to_owned());
+        }
+    }
+}
+
+fn kind_name(kind: EventSpecKind) -> String {
+    toml::Value::try_from(kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
 }
 
 fn check_range(fail: &mut impl FnMut(&str, String), key: &str, value: f64, low: f64, high: f64) {
