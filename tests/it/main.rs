@@ -4,6 +4,7 @@
 //! deliberately (`PEACESIM_BLESS=1 cargo test -p peacesim-tests`), never by loosening a check.
 
 mod bad_input;
+mod conflict;
 mod determinism;
 mod epstein;
 mod map;

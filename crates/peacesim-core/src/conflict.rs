@@ -604,7 +604,7 @@ pub(crate) fn update_conflict(
             match kind {
                 1 if !others.is_empty() => {
                     let g = others[rng.random_range(0..others.len())];
-                    let delta = rng.random_range(-0.5..0.5);
+                    let delta = rng.random_range(-1.0..1.0);
                     let value = (c.relation[f * n + g] + delta).clamp(-1.0, 1.0);
                     c.relation[f * n + g] = value;
                     c.relation[g * n + f] = value;
@@ -831,11 +831,18 @@ pub(crate) fn fighters_act(
                         let detail = c.factions[vf].name.clone();
                         log.push(ev(EventKind::CombatDeath, target, id_of(e), id_of(victim), 0.0, detail));
                     }
-                } else if let Some(step) =
-                    best_step(grid, at, |p| i64::from(p.x.abs_diff(target.x).max(p.y.abs_diff(target.y))))
-                {
-                    grid.relocate(at, step);
-                    at = step;
+                } else {
+                    // Approach when not outnumbered in sight, else fall back (Lanchester: the weaker side
+                    // that stands and fights is destroyed).
+                    let own = me.faction << GROUP_SHIFT;
+                    let friends =
+                        grid.count(at, shape, |fl| fl & (FORCE | FIGHTER | GROUP_MASK) == FORCE | FIGHTER | own);
+                    let sign = if friends + 1 >= enemies { 1 } else { -1 };
+                    let distance = |p: Position| i64::from(p.x.abs_diff(target.x).max(p.y.abs_diff(target.y)));
+                    if let Some(step) = best_step(grid, at, |p| sign * distance(p)) {
+                        grid.relocate(at, step);
+                        at = step;
+                    }
                 }
             }
         } else {
@@ -843,13 +850,29 @@ pub(crate) fn fighters_act(
             let d = c.district_of_cell[here];
             let contest = if d == u16::MAX { 0.0 } else { c.contest[d as usize] };
             let floor = rules.uncontested_targeting;
-            let p_attack = spec.targeting * (floor + (1.0 - floor) * contest);
+            // Indiscipline: a faction whose cohesion has fallen abuses civilians more (Humphreys & Weinstein
+            // 2006), up to twice as often at cohesion 0.
+            let discipline = 2.0 - c.factions[f].cohesion;
+            // Repression: government fighters facing open dissent strike more often, at the dissidents
+            // (Davenport 2007, the "law of coercive responsiveness").
+            let dissent = if government { grid.count_actives(at, shape, groups) } else { 0 };
+            // Scarcity: where the district goes hungry, fighters prey on civilians for food (the
+            // resource-competition channel of climate and conflict; Hsiang, Burke & Miguel 2013).
+            let hunger = if d == u16::MAX { 0.0 } else { food.insecurity.get(d as usize).copied().unwrap_or(0.0) };
+            let scarcity = 1.0 + rules.scarcity_predation * hunger;
+            let p_attack =
+                spec.targeting * (floor + (1.0 - floor) * contest) * discipline * scarcity * f64::from(1 + dissent);
             let mut acted = false;
             if p_attack > 0.0 && rng.random_bool(p_attack.min(1.0)) {
-                let n = grid.count(at, shape, is_civilian);
+                let n = if dissent > 0 { dissent } else { grid.count(at, shape, is_civilian) };
                 if n > 0 {
                     let k = rng.random_range(0..n);
-                    if let Some(cell) = grid.nth(at, shape, k, is_civilian).map(|i| grid.position(i))
+                    let cell = if dissent > 0 {
+                        grid.nth_active(at, shape, groups, k)
+                    } else {
+                        grid.nth(at, shape, k, is_civilian).map(|i| grid.position(i))
+                    };
+                    if let Some(cell) = cell
                         && let Some(victim) = grid.occupant(cell)
                         && let Ok((_, mut v)) = citizens.get_mut(victim)
                     {
@@ -899,7 +922,10 @@ pub(crate) fn fighters_act(
                         let hardship = c.hardship(food.hardship(v.hardship, index), index);
                         let legitimacy = c.legitimacy(scenario.rules.legitimacy, index);
                         let aggrieved = grievance(hardship, legitimacy) > rules.recruit_grievance;
-                        if v.state == CitizenState::Active || aggrieved {
+                        // Rebels, militias and gangs recruit the aggrieved and the active; the government
+                        // recruits loyalists (neither).
+                        let rebel = v.state == CitizenState::Active || aggrieved;
+                        if rebel != government {
                             v.state = CitizenState::Recruited;
                             tally.removed += 1;
                             let recruit = Fighter {

@@ -129,6 +129,10 @@ pub struct ConflictRules {
     /// violence against civilians is highest where control is contested).
     #[serde(default = "default_floor")]
     pub uncontested_targeting: f64,
+    /// How much food insecurity multiplies attacks on civilians: targeting x (1 + scarcity_predation x
+    /// insecurity of the district), fighters preying on civilians for food.
+    #[serde(default = "two_f")]
+    pub scarcity_predation: f64,
     /// Probability per tick that a fighter deserts, at cohesion 0 (scaled by 1 - cohesion).
     #[serde(default = "default_desertion")]
     pub desertion: f64,
@@ -168,6 +172,7 @@ impl Default for ConflictRules {
             urban_defence: default_urban(),
             rough_defence: half(),
             uncontested_targeting: default_floor(),
+            scarcity_predation: two_f(),
             desertion: default_desertion(),
             recruit_grievance: default_recruit_threshold(),
             violence_radius: two(),
@@ -201,6 +206,9 @@ fn default_desertion() -> f64 {
 }
 fn default_recruit_threshold() -> f64 {
     0.3
+}
+fn two_f() -> f64 {
+    2.0
 }
 fn two() -> u32 {
     2

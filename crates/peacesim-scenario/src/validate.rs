@@ -308,6 +308,7 @@ fn validate_conflict(scenario: &Scenario, cells: u64, fail: &mut impl FnMut(&str
             check_unit(fail, &format!("conflict.{field}"), value);
         }
         check_range(fail, "conflict.urban_defence", c.urban_defence, 0.0, 10.0);
+        check_range(fail, "conflict.scarcity_predation", c.scarcity_predation, 0.0, 100.0);
         check_range(fail, "conflict.rough_defence", c.rough_defence, 0.0, 10.0);
         check_range(fail, "conflict.recruit_grievance", c.recruit_grievance, -1.0, 1.0);
         if c.violence_radius > 16 {

@@ -1,0 +1,302 @@
+//! The conflict layer: factions, violence, displacement, instability, droughts and scheduled events, tested
+//! as seeded Monte Carlo comparisons on the tutorial scenario (paired seeds: both arms of a comparison use
+//! the same seed, so they share the initial map and every random stream the difference does not touch).
+
+use crate::{scenario, simulation};
+use peacesim_core::conflict::{Conflict, Fighter};
+use peacesim_core::{Citizen, Simulation};
+use peacesim_scenario::Scenario;
+use peacesim_scenario::conflict::{EventSpec, EventSpecKind, Relation};
+
+const SEEDS: u64 = 20;
+
+/// The tutorial without its scripted events, ramps and stochastic droughts: the baseline every comparison
+/// changes one thing in.
+fn quiet() -> Scenario {
+    let mut s = scenario("district-conflict", &[]);
+    s.events.clear();
+    s.schedule.clear();
+    if let Some(c) = s.climate.as_mut() {
+        c.hazard = 0.0;
+    }
+    s
+}
+
+fn event(tick: u64, kind: EventSpecKind) -> EventSpec {
+    EventSpec {
+        tick,
+        kind,
+        districts: Vec::new(),
+        faction: None,
+        factions: Vec::new(),
+        into: None,
+        severity: None,
+        duration: None,
+        deaths: None,
+        displaced: None,
+        food_lost: None,
+        legitimacy_drop: None,
+        break_hazard: None,
+        share: None,
+        fighters: None,
+        resources: None,
+        value: None,
+    }
+}
+
+/// Every metric of every tick 0..=ticks, as columns.
+struct Run {
+    names: Vec<String>,
+    rows: Vec<Vec<f64>>,
+    sim: Simulation,
+}
+
+impl Run {
+    fn new(s: &Scenario, seed: u64, ticks: u64) -> Run {
+        let mut sim = simulation(s, seed);
+        sim.set_event_recording(false);
+        let names = sim.metric_names().to_vec();
+        let mut rows = vec![sim.metrics().to_vec()];
+        for _ in 0..ticks {
+            sim.step();
+            rows.push(sim.metrics().to_vec());
+        }
+        Run { names, rows, sim }
+    }
+
+    fn column(&self, name: &str) -> Vec<f64> {
+        let i = self.names.iter().position(|n| n == name).unwrap_or_else(|| panic!("no metric {name}"));
+        self.rows.iter().map(|r| r[i]).collect()
+    }
+
+    /// Sum of a metric over ticks `from..=to`.
+    fn sum(&self, name: &str, from: usize, to: usize) -> f64 {
+        self.column(name)[from..=to].iter().sum()
+    }
+
+    /// Mean of a metric over ticks `from..=to`.
+    fn mean(&self, name: &str, from: usize, to: usize) -> f64 {
+        self.sum(name, from, to) / (to - from + 1) as f64
+    }
+}
+
+/// Criterion: people are conserved at every tick of the full tutorial (drought, reinforcement, ceasefire,
+/// earthquake, coup, split) on 5 seeds: citizens alive (jailed included) + fighters + everyone who died so
+/// far = the initial people + reinforcements so far. Recruitment and desertion move people between the
+/// two roles; nobody appears or vanishes.
+#[test]
+fn people_are_conserved_every_tick() {
+    let s = scenario("district-conflict", &[]);
+    for seed in 1..=5 {
+        let run = Run::new(&s, seed, s.ticks);
+        let people = run.column("people");
+        let died: Vec<f64> = ["civilian_deaths", "disaster_deaths", "combatant_deaths", "deaths", "killed"]
+            .iter()
+            .map(|m| run.column(m))
+            .fold(vec![0.0; people.len()], |acc, col| acc.iter().zip(&col).map(|(a, b)| a + b).collect());
+        let reinforcements = run.column("reinforcements");
+        let births = run.column("births");
+        let (mut dead, mut arrived) = (0.0, 0.0);
+        for t in 1..people.len() {
+            dead += died[t];
+            arrived += reinforcements[t] + births[t];
+            assert_eq!(people[t] + dead, people[0] + arrived, "seed {seed} tick {t}");
+        }
+        assert!(dead > 0.0, "seed {seed}: the tutorial is violent");
+        assert!(run.sum("recruits", 1, 365) > 0.0 && run.sum("desertions", 1, 365) > 0.0, "seed {seed}");
+    }
+}
+
+/// Criterion: with the same 40 seeds, a countrywide drought (60% of production lost from day 30 to day
+/// 180) against none raises mean food insecurity in every seed, mean grievance in at least 36,
+/// displacement (flights) in total and in at least 28, and civilian deaths: the mean paired difference is
+/// positive with a one-sided paired t statistic above 1.645 (5%) (Hsiang, Burke & Miguel 2013: drought
+/// raises conflict).
+#[test]
+fn drought_raises_insecurity_grievance_displacement_and_deaths() {
+    let base = quiet();
+    let mut dry = quiet();
+    let mut drought = event(30, EventSpecKind::Drought);
+    drought.districts = ["camp", "capital", "farmland", "hills", "plains", "town"].map(String::from).to_vec();
+    drought.severity = Some(0.6);
+    drought.duration = Some(150);
+    dry.events.push(drought);
+    let (mut insecure, mut aggrieved, mut fled) = (0, 0, 0);
+    let (mut flights, mut deaths, mut differences) = ([0.0; 2], [0.0; 2], Vec::new());
+    let seeds = 2 * SEEDS;
+    for seed in 1..=seeds {
+        let (a, b) = (Run::new(&base, seed, 240), Run::new(&dry, seed, 240));
+        insecure += usize::from(b.mean("food_insecurity", 30, 240) > a.mean("food_insecurity", 30, 240));
+        aggrieved += usize::from(b.mean("mean_grievance", 30, 240) > a.mean("mean_grievance", 30, 240));
+        let (fa, fb) = (a.sum("flights", 1, 240), b.sum("flights", 1, 240));
+        fled += usize::from(fb > fa);
+        flights[0] += fa;
+        flights[1] += fb;
+        let (da, db) = (a.sum("civilian_deaths", 1, 240), b.sum("civilian_deaths", 1, 240));
+        deaths[0] += da;
+        deaths[1] += db;
+        differences.push(db - da);
+    }
+    let t = paired_t(&differences);
+    println!(
+        "drought: insecurity {insecure}, grievance {aggrieved}, flights {fled} {flights:?}, deaths {deaths:?} t {t:.2}"
+    );
+    assert_eq!(insecure, seeds as usize);
+    assert!(aggrieved >= 36, "grievance rose in {aggrieved} of {seeds}");
+    assert!(fled >= 28 && flights[1] > flights[0], "flights rose in {fled} of {seeds}: {flights:?}");
+    assert!(t > 1.645, "civilian deaths {deaths:?}: paired t = {t:.2}");
+}
+
+/// The paired t statistic of differences: mean / (sd / sqrt(n)).
+fn paired_t(differences: &[f64]) -> f64 {
+    let n = differences.len() as f64;
+    let mean = differences.iter().sum::<f64>() / n;
+    let sd = (differences.iter().map(|d| (d - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+    if sd == 0.0 { 0.0 } else { mean / (sd / n.sqrt()) }
+}
+
+/// Standard deviation of weekly sums of `metrics` (added up) over the run.
+fn weekly_sd(run: &Run, metrics: &[&str]) -> f64 {
+    let columns: Vec<Vec<f64>> = metrics.iter().map(|m| run.column(m)).collect();
+    let xs: Vec<f64> = (0..columns[0].len()).map(|t| columns.iter().map(|c| c[t]).sum()).collect();
+    let weeks: Vec<f64> = xs[1..].chunks(7).map(|w| w.iter().sum()).collect();
+    let mean = weeks.iter().sum::<f64>() / weeks.len() as f64;
+    (weeks.iter().map(|w| (w - mean).powi(2)).sum::<f64>() / (weeks.len() - 1) as f64).sqrt()
+}
+
+/// Criterion: starting from an uneasy peace (every pair of factions at relation +0.3, so nobody fights until
+/// relations sour), with the same 20 seeds, political instability 1.0 against 0.05 gives more allegiance
+/// shifts in total and in at least 15 seeds, and more volatile violence: the standard deviation of weekly
+/// deaths (civilian and combatant) is higher in total over the seeds and in at least 14 of them.
+#[test]
+fn instability_brings_allegiance_shifts_and_volatile_violence() {
+    let with = |instability: f64| {
+        let mut s = quiet();
+        s.conflict.get_or_insert_with(Default::default).instability = instability;
+        let names: Vec<String> = s.factions.keys().cloned().collect();
+        s.relations.clear();
+        for (i, a) in names.iter().enumerate() {
+            for b in &names[i + 1..] {
+                s.relations.push(Relation { factions: [a.clone(), b.clone()], value: 0.3 });
+            }
+        }
+        s
+    };
+    let (calm, unstable) = (with(0.05), with(1.0));
+    let (mut more, mut shifts) = (0, [0.0; 2]);
+    let (mut volatile, mut sd) = (0, [0.0; 2]);
+    for seed in 1..=SEEDS {
+        let (a, b) = (Run::new(&calm, seed, 365), Run::new(&unstable, seed, 365));
+        let (sa, sb) = (a.sum("allegiance_shifts", 1, 365), b.sum("allegiance_shifts", 1, 365));
+        more += usize::from(sb > sa);
+        shifts[0] += sa;
+        shifts[1] += sb;
+        let (va, vb) = (
+            weekly_sd(&a, &["civilian_deaths", "combatant_deaths"]),
+            weekly_sd(&b, &["civilian_deaths", "combatant_deaths"]),
+        );
+        volatile += usize::from(vb > va);
+        sd[0] += va;
+        sd[1] += vb;
+    }
+    println!("instability: more shifts in {more}, shifts {shifts:?}; more volatile in {volatile}, weekly sd {sd:?}");
+    assert!(more >= 15 && shifts[1] > shifts[0], "shifts rose in {more} of {SEEDS}: {shifts:?}");
+    assert!(volatile >= 14 && sd[1] > sd[0], "volatility rose in {volatile} of {SEEDS}: {sd:?}");
+}
+
+/// Criterion: with the same 20 seeds, a ceasefire between the army and the rebels for days 20 to 139
+/// (never breaking) against none gives fewer army and rebel combat deaths during those days in total, and
+/// no army fighter is killed while it holds (the militia, the army's ally, keeps fighting the rebels).
+#[test]
+fn a_ceasefire_lowers_combatant_deaths_while_it_holds() {
+    // Without political shocks, so that the militia stays the army's ally.
+    let mut war = quiet();
+    war.conflict.get_or_insert_with(Default::default).instability = 0.0;
+    let mut truce = war.clone();
+    let mut ceasefire = event(20, EventSpecKind::Ceasefire);
+    ceasefire.factions = vec!["army".into(), "rebels".into()];
+    ceasefire.duration = Some(120);
+    truce.events.push(ceasefire);
+    let (mut deaths, mut fewer) = ([0.0; 2], 0);
+    for seed in 1..=SEEDS {
+        let (a, b) = (Run::new(&war, seed, 140), Run::new(&truce, seed, 140));
+        let window = |r: &Run| r.sum("combatant_deaths_army", 21, 139) + r.sum("combatant_deaths_rebels", 21, 139);
+        assert_eq!(b.sum("combatant_deaths_army", 21, 139), 0.0, "seed {seed}: the rebels held their fire");
+        fewer += usize::from(window(&b) < window(&a));
+        deaths[0] += window(&a);
+        deaths[1] += window(&b);
+    }
+    println!("ceasefire: fewer in {fewer}, deaths {deaths:?}");
+    assert!(deaths[1] < deaths[0], "{deaths:?}");
+    assert!(fewer >= 12, "fewer deaths in only {fewer} of {SEEDS}");
+}
+
+/// Criterion: over 20 seeds of the tutorial's first 200 days, the displaced stand on cells that saw less
+/// violence (cumulative, within the violence radius) than the homes they fled: summed over everyone
+/// displaced at day 200, in at least 18 seeds.
+#[test]
+fn the_displaced_end_up_in_less_violent_cells() {
+    let s = quiet();
+    let mut safer = 0;
+    for seed in 1..=SEEDS {
+        let run = Run::new(&s, seed, 200);
+        let world = run.sim.world();
+        let conflict = world.resource::<Conflict>();
+        let w = s.grid.width as usize;
+        let (mut here, mut home, mut n) = (0.0, 0.0, 0);
+        for e in world.iter_entities() {
+            if let (Some(c), Some(p)) = (e.get::<Citizen>(), e.get::<peacesim_core::Position>())
+                && c.displaced
+                && !c.state.is_gone()
+            {
+                here += f64::from(conflict.violence_total[p.y as usize * w + p.x as usize]);
+                home += f64::from(conflict.violence_total[c.origin.y as usize * w + c.origin.x as usize]);
+                n += 1;
+            }
+        }
+        assert!(n > 0, "seed {seed}: somebody is displaced");
+        safer += usize::from(here < home);
+    }
+    assert!(safer >= 18, "the displaced were safer than at home in only {safer} of {SEEDS} seeds");
+}
+
+/// Criterion: scheduled events do what they say on every one of 10 seeds: a reinforcement adds exactly its
+/// fighters, a split moves fighters to the splinter (which had none), a coup makes the named faction the
+/// government and lowers legitimacy by the drop, an earthquake kills and displaces residents of its district.
+#[test]
+fn scheduled_events_do_what_they_say() {
+    let s = scenario("district-conflict", &[]);
+    for seed in 1..=10 {
+        let run = Run::new(&s, seed, s.ticks);
+        let reinforcements = run.column("reinforcements");
+        assert_eq!(reinforcements[120], 20.0, "seed {seed}");
+        let hardliners = run.column("fighters_hardliners");
+        assert_eq!(hardliners[299], 0.0, "seed {seed}: dormant before the split");
+        let rebels_before = run.column("fighters_rebels")[299];
+        assert!(rebels_before == 0.0 || hardliners[300] > 0.0, "seed {seed}: the split moved nobody");
+        let legitimacy = run.column("legitimacy");
+        assert!((legitimacy[260] - (legitimacy[259] - 0.15)).abs() < 1e-9, "seed {seed}: coup");
+        let struck = run.column("disaster_deaths")[230] + run.column("flights")[230];
+        assert!(struck > 0.0, "seed {seed}: the earthquake killed and displaced nobody");
+        assert!(run.column("food_stock")[230] < run.column("food_stock")[229], "seed {seed}: no food was lost");
+        let conflict = run.sim.world().resource::<Conflict>();
+        assert_eq!(conflict.government, Some(1), "seed {seed}: farmers-militia governs after the coup");
+        let fighters = run.sim.world().iter_entities().filter(|e| e.get::<Fighter>().is_some_and(|f| f.alive));
+        assert_eq!(fighters.count() as f64, run.column("fighters")[365], "seed {seed}");
+    }
+}
+
+/// Same scenario and seed give the same state hash at every tick, with or without event recording.
+#[test]
+fn conflict_runs_are_deterministic() {
+    let s = scenario("district-conflict", &[]);
+    let mut a = simulation(&s, 9);
+    let mut b = simulation(&s, 9);
+    b.set_event_recording(false);
+    for _ in 0..s.ticks {
+        a.step();
+        b.step();
+        assert_eq!(a.state_hash(), b.state_hash(), "tick {}", a.tick());
+        assert_eq!(a.metrics(), b.metrics(), "tick {}", a.tick());
+    }
+}
