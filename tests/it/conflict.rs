@@ -300,3 +300,93 @@ fn conflict_runs_are_deterministic() {
         assert_eq!(a.metrics(), b.metrics(), "tick {}", a.tick());
     }
 }
+
+const TUTORIAL: &str = include_str!("../../scenarios/tutorial/district-conflict.toml");
+
+/// The first diagnostic for a broken variant of the tutorial: its key path and line.
+fn first_error(text: &str) -> (String, Option<usize>, String) {
+    match peacesim_scenario::parse_scenario(text, "broken.toml", &[]) {
+        Ok(_) => panic!("accepted a broken scenario"),
+        Err(e) => {
+            let d = &e.diagnostics[0];
+            (d.key.clone(), d.line, e.to_string())
+        }
+    }
+}
+
+fn line_of(text: &str, needle: &str) -> usize {
+    text.lines().position(|l| l.contains(needle)).map(|i| i + 1).unwrap_or_else(|| panic!("{needle} not in text"))
+}
+
+/// Bad events and factions are validation errors naming the key path and the line, never a panic.
+#[test]
+fn bad_events_and_factions_are_located_errors() {
+    // An event naming a faction that does not exist.
+    let text = TUTORIAL.replace("faction = \"army\"\nfighters = 20", "faction = \"navy\"\nfighters = 20");
+    let (key, line, message) = first_error(&text);
+    assert_eq!(key, "events[1].faction", "{message}");
+    assert_eq!(line, Some(line_of(&text, "faction = \"navy\"")), "{message}");
+    assert!(message.contains("no faction `navy`"), "{message}");
+
+    // An event after the horizon.
+    let text = TUTORIAL.replace("tick = 300\nkind = \"split\"", "tick = 400\nkind = \"split\"");
+    let (key, line, message) = first_error(&text);
+    assert_eq!(key, "events[5].tick", "{message}");
+    assert_eq!(line, Some(line_of(&text, "tick = 400")), "{message}");
+    assert!(message.contains("beyond the scenario's horizon of 365"), "{message}");
+
+    // A split of a faction that does not exist, and a split into itself.
+    let text = TUTORIAL.replace("faction = \"rebels\"\ninto", "faction = \"ghosts\"\ninto");
+    assert_eq!(first_error(&text).0, "events[5].faction");
+    let text = TUTORIAL.replace("into = \"hardliners\"", "into = \"rebels\"");
+    assert_eq!(first_error(&text).0, "events[5].into");
+
+    // A field that does not apply to the kind, and a missing one.
+    let text = TUTORIAL.replace("kind = \"coup\"", "kind = \"coup\"\nseverity = 0.5");
+    let (key, _, message) = first_error(&text);
+    assert_eq!(key, "events[4].severity", "{message}");
+    let text = TUTORIAL.replace("share = 0.4\n", "");
+    assert!(first_error(&text).2.contains("a `split` event needs `share`"));
+
+    // Unknown districts in territory and events, two governments, a relation with an unknown faction.
+    let text = TUTORIAL.replace("territory = [\"hills\"]", "territory = [\"mountains\"]");
+    assert_eq!(first_error(&text).0, "factions.rebels.territory[0]");
+    let text = TUTORIAL.replace("districts = [\"capital\"]", "districts = [\"harbour\"]");
+    assert_eq!(first_error(&text).0, "events[3].districts[0]");
+    let text = TUTORIAL.replace("kind = \"militia\"", "kind = \"government\"");
+    assert!(first_error(&text).2.contains("at most one may be"));
+    let text = TUTORIAL.replace("factions = [\"army\", \"farmers-militia\"]", "factions = [\"army\", \"farmers\"]");
+    assert_eq!(first_error(&text).0, "relations[0].factions[1]");
+
+    // Unknown keys in the new tables are named too.
+    let text = TUTORIAL.replace("instability = 0.3", "instabilty = 0.3");
+    let (key, line, _) = first_error(&text);
+    assert!(key.contains("instabilty"), "{key}");
+    assert_eq!(line, Some(line_of(&text, "instabilty")));
+}
+
+/// Deterministic byte mutations of the tutorial: each is rejected with a located error, or builds and runs
+/// 10 ticks without panicking.
+#[test]
+fn fuzzed_tutorials_are_rejected_or_run() {
+    let bytes = TUTORIAL.as_bytes();
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut ran = 0;
+    for _ in 0..600 {
+        let mut mutated = bytes.to_vec();
+        for _ in 0..1 + (state & 1) {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let i = (state % mutated.len() as u64) as usize;
+            // Mostly digits, so that many mutations still parse and reach the simulation.
+            mutated[i] = if state >> 40 & 1 == 0 { b'0' + (state >> 32) as u8 % 10 } else { (state >> 32) as u8 };
+        }
+        if let Ok(s) = peacesim_scenario::parse_scenario_bytes(&mutated, "mutated.toml", &[]) {
+            let mut sim = Simulation::new(&s, 1).unwrap_or_else(|e| panic!("validated but rejected: {e}"));
+            sim.run(10);
+            ran += 1;
+        }
+    }
+    assert!(ran > 60, "only {ran} mutations ran");
+}

@@ -97,7 +97,9 @@ impl Neighbourhood {
             .flat_map(|&(dy, half)| (-half..=half).map(move |dx| (dx, dy)))
             .filter(|&offset| offset != (0, 0))
             .collect();
-        let masks = rows.iter().map(|&(_, half)| (1u64 << (2 * half + 1)) - 1).collect();
+        // Masks are only used by narrow shapes; wider rows (radius 32 and up) get a full word.
+        let masks =
+            rows.iter().map(|&(_, half)| 1u64.checked_shl(2 * half as u32 + 1).map_or(u64::MAX, |b| b - 1)).collect();
         let narrow = rows.len() <= 31 && rows.iter().all(|&(_, half)| half <= 15);
         Neighbourhood { rows, cells, masks, narrow }
     }
@@ -618,6 +620,15 @@ mod tests {
             (-7i32..=7).flat_map(|y| (-7i32..=7).map(move |x| (x, y))).filter(|&(x, y)| x * x + y * y <= 49).count()
                 - 1;
         assert_eq!(Neighbourhood::new(&vision(Shape::Euclidean, 7.0)).len(), expected);
+    }
+
+    #[test]
+    fn wide_shapes_build_and_count() {
+        // Radius 64 (the largest validated) once overflowed the row-mask shift.
+        let shape = Neighbourhood::new(&vision(Shape::Moore, 64.0));
+        assert_eq!(shape.len(), 129 * 129 - 1);
+        let grid = Grid::new(200, 200, Topology::Bounded);
+        assert_eq!(grid.count(Position { x: 100, y: 100 }, &shape, |f| f & OCCUPIED == 0), 129 * 129 - 1);
     }
 
     #[test]
