@@ -1,5 +1,6 @@
-//! Tick throughput of the civil-violence layer: epstein-run2 at 40x40 (1,184 agents) and a 400x400
-//! variant (about 118,000 agents).
+//! Tick throughput: the civil-violence layer (epstein-run2 at 40x40, 1,184 agents, and a 400x400 variant of
+//! about 118,000 agents) and the full conflict model (the tutorial district-conflict as written and scaled
+//! to about 117,000 agents).
 //!
 //! Each iteration runs the same fixed stretch of ticks from the same seeded state (built outside the timed
 //! part), so every sample measures identical work: an evolving model's cost varies with its phase
@@ -58,5 +59,30 @@ fn ticks(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, ticks);
+/// The tutorial conflict scenario with every mechanism on: as written (about 1,000 agents on 60x30) and at
+/// `--scale 11` (about 117,000 agents on 660x330).
+fn conflict(c: &mut Criterion) {
+    let mut group = c.benchmark_group("district-conflict");
+    for (label, scale, ticks) in [("scale-1", 1u32, 200u64), ("scale-11", 11, 5)] {
+        let s = scenario("district-conflict", None).scaled(scale);
+        let agents = warmed(&s).agent_count() as u64;
+        group.throughput(Throughput::Elements(agents * ticks));
+        if scale > 1 {
+            group.sample_size(10);
+        }
+        group.bench_function(BenchmarkId::new(format!("{ticks}-ticks"), label), |b| {
+            b.iter_batched(
+                || warmed(&s),
+                |mut sim| {
+                    sim.run(ticks);
+                    black_box(sim.metrics()[1])
+                },
+                BatchSize::LargeInput,
+            )
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, ticks, conflict);
 criterion_main!(benches);

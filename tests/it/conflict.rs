@@ -390,3 +390,23 @@ fn fuzzed_tutorials_are_rejected_or_run() {
     }
     assert!(ran > 60, "only {ran} mutations ran");
 }
+
+/// `Scenario::scaled(k)` draws every map cell as a k x k block and multiplies absolute numbers by k^2: the
+/// scaled tutorial validates, has k^2 times the land, fighters and reinforcements, and the same districts.
+#[test]
+fn scaling_keeps_the_map_and_multiplies_the_people() {
+    let s = scenario("district-conflict", &[]);
+    let big = s.scaled(3);
+    assert!(peacesim_scenario::validate(&big).is_empty(), "{:?}", peacesim_scenario::validate(&big));
+    assert_eq!((big.grid.width, big.grid.height), (180, 90));
+    assert_eq!(big.land_cells(), 9 * s.land_cells());
+    assert_eq!(big.factions["army"].fighters, 9 * s.factions["army"].fighters);
+    assert_eq!(big.forces["police"].count, s.forces["police"].count.map(|c| 9 * c));
+    let reinforce = |x: &Scenario| x.events.iter().find_map(|e| e.fighters);
+    assert_eq!(reinforce(&big), reinforce(&s).map(|n| 9 * n));
+    let sim = simulation(&big, 1);
+    let small = simulation(&s, 1);
+    let ratio = sim.agent_count() as f64 / small.agent_count() as f64;
+    assert!((8.5..9.5).contains(&ratio), "{ratio}");
+    assert_eq!(s.scaled(1), s);
+}

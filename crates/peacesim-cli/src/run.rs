@@ -29,6 +29,9 @@ pub(crate) struct RunArgs {
     /// Override a scenario value by its dotted key path, e.g. --set rules.legitimacy=0.7 (repeatable).
     #[arg(long = "set", value_name = "PATH=VALUE")]
     set: Vec<String>,
+    /// Run the scenario on a map K times wider and higher, with K^2 times the agents (densities kept).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=64))]
+    scale: u32,
 }
 
 /// Outcome measures of one run, in summary.json.
@@ -56,6 +59,8 @@ struct Summary<'a> {
     ticks: u64,
     peacesim_version: &'a str,
     overrides: &'a [String],
+    /// The `--scale` factor the scenario ran at (1: as written).
+    scale: u32,
     final_state_hash: String,
     final_metrics: BTreeMap<&'a str, f64>,
     outcomes: Outcomes,
@@ -65,6 +70,7 @@ struct Summary<'a> {
 pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
     let overrides = args.set.iter().map(|s| Override::parse(s)).collect::<Result<Vec<_>, _>>()?;
     let (scenario, source) = peacesim_scenario::load(&args.scenario, &overrides)?;
+    let scenario = scenario.scaled(args.scale);
     let seed = args.seed.unwrap_or(scenario.seed);
     let ticks = args.ticks.unwrap_or(scenario.ticks);
     let mut sim = Simulation::new(&scenario, seed).map_err(|e| Failure::Input(e.into()))?;
@@ -72,7 +78,7 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
     std::fs::create_dir_all(&out)
         .with_context(|| format!("cannot create {}", out.display()))
         .map_err(Failure::Runtime)?;
-    write_run(&mut sim, ticks, &out, &scenario, &source, &args.set).map_err(Failure::Runtime)
+    write_run(&mut sim, ticks, &out, &scenario, &source, &args.set, args.scale).map_err(Failure::Runtime)
 }
 
 fn write_run(
@@ -82,6 +88,7 @@ fn write_run(
     scenario: &peacesim_scenario::Scenario,
     source: &ScenarioSource,
     overrides: &[String],
+    scale: u32,
 ) -> anyhow::Result<()> {
     let names: Vec<String> = sim.metric_names().to_vec();
     let column = |name: &str| names.iter().position(|n| n == name);
@@ -161,6 +168,7 @@ fn write_run(
         ticks,
         peacesim_version: peacesim_core::VERSION,
         overrides,
+        scale,
         final_state_hash: format!("{:016x}", sim.state_hash()),
         final_metrics,
         outcomes: Outcomes {

@@ -1,6 +1,7 @@
 //! Runs a bundled scenario for a number of ticks without writing anything: a target for profilers.
 //!
-//! `cargo run --release -p peacesim-core --example profile_run -- epstein-run2 2000 [side]`
+//! `cargo run --release -p peacesim-core --example profile_run -- epstein-run2 2000 [side | xSCALE]`
+//! (a side sets a square grid; `x11` runs the scenario at `--scale 11`).
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -13,8 +14,9 @@ fn main() {
         ],
         None => vec![],
     };
+    let scale: u32 = args.get(3).and_then(|s| s.strip_prefix('x')).and_then(|k| k.parse().ok()).unwrap_or(1);
     let scenario = match peacesim_scenario::load(name, &overrides) {
-        Ok((s, _)) => s,
+        Ok((s, _)) => s.scaled(scale),
         Err(e) => {
             eprintln!("{e}");
             std::process::exit(2);

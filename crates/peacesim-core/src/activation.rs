@@ -182,8 +182,13 @@ fn citizen_turn(entity: Entity, t: &mut Turn<'_, '_, '_>, citizens: &mut Citizen
         // Net risk is never negative, so an agent whose grievance does not exceed the threshold stays
         // quiescent whatever it sees: skip looking around (same decision, less work).
         let index = t.grid.index(*pos);
-        let hardship = t.conflict.hardship(t.food.hardship(c.hardship, index), index);
-        let g_value = grievance(hardship, t.conflict.legitimacy(rules.legitimacy, index));
+        let g_value = if t.conflict.enabled {
+            let d = t.conflict.district_of_cell[index];
+            let hardship = t.conflict.hardship_in(t.food.hardship_in(c.hardship, d), index, d);
+            grievance(hardship, t.conflict.legitimacy_in(rules.legitimacy, d))
+        } else {
+            grievance(t.food.hardship(c.hardship, index), rules.legitimacy)
+        };
         let (active, p) = if g_value > rules.threshold {
             // Look around: security forces, and actives of the agent's own group, within vision.
             let (forces, actives) = t.grid.count_forces_and_actives(*pos, shape, c.group);

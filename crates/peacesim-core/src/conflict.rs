@@ -137,6 +137,8 @@ pub struct Conflict {
     pub heat: Vec<f32>,
     /// Cumulative violence per cell (the same deposits, never fading).
     pub violence_total: Vec<f32>,
+    /// Sum of `heat` over all cells (recomputed when it fades, plus this tick's deposits).
+    pub heat_sum: f64,
     /// Legitimacy offset per district (abuses lower it, services raise it), added to `rules.legitimacy`.
     pub legitimacy_offset: Vec<f64>,
     /// Households each district can sustain.
@@ -244,6 +246,7 @@ impl Conflict {
             district_cells,
             heat: vec![0.0; cells],
             violence_total: vec![0.0; cells],
+            heat_sum: 0.0,
             legitimacy_offset: vec![0.0; districts],
             capacity,
             crowding: vec![0.0; districts],
@@ -356,6 +359,7 @@ impl Conflict {
                 let i = y as usize * self.width + x as usize;
                 self.heat[i] += 1.0;
                 self.violence_total[i] += 1.0;
+                self.heat_sum += 1.0;
             }
         }
     }
@@ -371,6 +375,20 @@ impl Conflict {
         let crowding = if d == u16::MAX { 0.0 } else { self.crowding[d as usize] };
         let violence = f64::from(self.heat[index]).min(1.0);
         (hardship + self.violence_hardship * violence + self.crowding_hardship * crowding).min(1.0)
+    }
+
+    /// [`Conflict::hardship`] when the caller knows the cell's district `d` (saves a lookup).
+    #[inline]
+    pub fn hardship_in(&self, hardship: f64, index: usize, d: u16) -> f64 {
+        let crowding = if d == u16::MAX { 0.0 } else { self.crowding[d as usize] };
+        let violence = f64::from(self.heat[index]).min(1.0);
+        (hardship + self.violence_hardship * violence + self.crowding_hardship * crowding).min(1.0)
+    }
+
+    /// [`Conflict::legitimacy`] when the caller knows the cell's district `d`.
+    #[inline]
+    pub fn legitimacy_in(&self, legitimacy: f64, d: u16) -> f64 {
+        if d == u16::MAX { legitimacy } else { (legitimacy + self.legitimacy_offset[d as usize]).clamp(0.0, 1.0) }
     }
 
     /// Legitimacy as seen from cell `index`: the global value plus its district's offset, in [0, 1].
@@ -507,6 +525,7 @@ pub(crate) fn update_conflict(
     citizens: Query<&Citizen>,
     mut fighters: Query<(&'static mut Fighter, &'static Position)>,
     mut conflict: ResMut<Conflict>,
+    food: Res<FoodState>,
     mut grid: ResMut<Grid>,
     mut rngs: ResMut<RngStreams>,
     roster: Res<Roster>,
@@ -522,15 +541,25 @@ pub(crate) fn update_conflict(
     let n = c.factions.len();
     let districts = c.legitimacy_offset.len();
     let keep = (1.0 - rules.violence_decay) as f32;
-    c.heat.iter_mut().for_each(|h| *h *= keep);
+    let mut sum = 0.0f64;
+    for h in &mut c.heat {
+        *h *= keep;
+        sum += f64::from(*h);
+    }
+    c.heat_sum = sum;
 
-    // Crowding: residents (by the cell they hold, or held before jail) over capacity.
+    // Crowding: residents (by the cell they hold, or held before jail) over capacity. The food model has
+    // just counted them (same definition); count here only without it.
     c.residents.iter_mut().for_each(|r| *r = 0);
-    for citizen in &citizens {
-        if !citizen.state.is_gone() {
-            let d = c.district_of_cell[citizen.home.y as usize * c.width + citizen.home.x as usize];
-            if d != u16::MAX {
-                c.residents[d as usize] += 1;
+    if food.population.len() == c.residents.len() {
+        c.residents.copy_from_slice(&food.population);
+    } else {
+        for citizen in &citizens {
+            if !citizen.state.is_gone() {
+                let d = c.district_of_cell[citizen.home.y as usize * c.width + citizen.home.x as usize];
+                if d != u16::MAX {
+                    c.residents[d as usize] += 1;
+                }
             }
         }
     }

@@ -33,8 +33,13 @@ pub(crate) fn choose_refuge(
     forced: bool,
 ) -> Option<Position> {
     let mut best = if forced { None } else { Some((refuge_score(conflict, rules, grid.index(from)), from)) };
+    // Look at a few uniformly random cells of the neighbourhood and keep the empty ones: cheap, and where
+    // nearly everything is full, people mostly stay put, as they would.
     for _ in 0..CANDIDATES {
-        let Some(p) = grid.random_in(from, shape, rng, |f| f & OCCUPIED == 0) else { break };
+        let Some(p) = grid.sample_in(from, shape, rng) else { continue };
+        if !grid.is_empty(p) {
+            continue;
+        }
         let score = refuge_score(conflict, rules, grid.index(p));
         if best.is_none_or(|(s, _)| score < s) {
             best = Some((score, p));

@@ -6,7 +6,7 @@ use crate::civilians::Citizen;
 use crate::events::{Event, EventKind, EventLog};
 use crate::grid::{FORCE, Grid, OCCUPIED, WATER};
 use crate::rng::{RngStreams, Stream};
-use crate::world::{Clock, Params, Roster};
+use crate::world::{Clock, Params};
 use bevy_ecs::prelude::*;
 use rand::RngExt;
 
@@ -85,6 +85,16 @@ impl FoodState {
         }
     }
 
+    /// [`FoodState::hardship`] for a citizen in district `d` (`u16::MAX`: none), when the caller already
+    /// knows it.
+    #[inline]
+    pub fn hardship_in(&self, hardship: f64, d: u16) -> f64 {
+        if self.weight == 0.0 || d == u16::MAX {
+            return hardship;
+        }
+        (hardship + self.weight * self.insecurity[d as usize]).min(1.0)
+    }
+
     /// Population-weighted mean insecurity.
     pub fn mean_insecurity(&self) -> f64 {
         let total: u64 = self.population.iter().sum();
@@ -98,7 +108,6 @@ impl FoodState {
 /// Produces, stores and distributes food in every district, at the start of the tick.
 pub(crate) fn update_food(
     citizens: Query<&Citizen>,
-    roster: Res<Roster>,
     params: Res<Params>,
     mut food: ResMut<FoodState>,
     mut rngs: ResMut<RngStreams>,
@@ -149,10 +158,9 @@ pub(crate) fn update_food(
         }
     }
     food.population.iter_mut().for_each(|p| *p = 0);
-    for &e in &roster.citizens {
-        if let Ok(c) = citizens.get(e)
-            && !c.state.is_gone()
-        {
+    // Storage order: integer counts do not depend on the order, and a sequential scan is cheap.
+    for c in &citizens {
+        if !c.state.is_gone() {
             let d = food.district_of_cell[c.home.y as usize * width + c.home.x as usize];
             if d != u16::MAX {
                 food.population[d as usize] += 1;

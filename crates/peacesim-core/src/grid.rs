@@ -583,6 +583,20 @@ impl Grid {
         self.nth(centre, shape, k, pred).map(|i| self.position(i))
     }
 
+    /// A uniformly random cell of `shape` around `centre` (centre excluded), or `None` when the draw falls
+    /// off a bounded grid.
+    #[inline]
+    pub fn sample_in(&self, centre: Position, shape: &Neighbourhood, rng: &mut ChaCha8Rng) -> Option<Position> {
+        if shape.cells.is_empty() {
+            return None;
+        }
+        let (w, h) = (self.width as i32, self.height as i32);
+        let (dx, dy) = shape.cells[rng.random_range(0..shape.cells.len() as u32) as usize];
+        let x = wrap(i32::from(centre.x) + dx, w, self.torus)?;
+        let y = wrap(i32::from(centre.y) + dy, h, self.torus)?;
+        Some(Position { x: x as u16, y: y as u16 })
+    }
+
     /// A uniformly random empty cell anywhere on the grid, or `None` if the grid is full.
     pub fn random_empty(&self, rng: &mut ChaCha8Rng) -> Option<Position> {
         for _ in 0..64 {

@@ -160,8 +160,15 @@ pub(crate) fn record_metrics(
                 metrics.displaced[d as usize] += 1;
             }
         }
-        let hardship = conflict.hardship(food.hardship(c.hardship, index), index);
-        let legitimacy = conflict.legitimacy(rules.legitimacy, index);
+        let (hardship, legitimacy) = if conflict.enabled {
+            let d = conflict.district_of_cell[index];
+            (
+                conflict.hardship_in(food.hardship_in(c.hardship, d), index, d),
+                conflict.legitimacy_in(rules.legitimacy, d),
+            )
+        } else {
+            (food.hardship(c.hardship, index), rules.legitimacy)
+        };
         hardship_sum += (hardship * ONE) as i64 as u64;
         tense += u64::from(column == 0 && grievance(hardship, legitimacy) > rules.threshold);
         if conflict.enabled {
@@ -220,8 +227,7 @@ pub(crate) fn record_metrics(
         let t = &conflict.tally;
         let fighters: u64 = conflict.factions.iter().map(|f| u64::from(f.fighters)).sum();
         let land = conflict.district_cells.iter().map(|&n| u64::from(n)).sum::<u64>().max(1) as f64;
-        // Mean recent violence over land cells, summed in fixed point so the order of cells cannot matter.
-        let heat: u64 = conflict.heat.iter().map(|&h| (f64::from(h) * 65_536.0) as u64).sum();
+
         metrics.values.extend([
             alive + fighters as f64,
             fighters as f64,
@@ -236,7 +242,7 @@ pub(crate) fn record_metrics(
             t.flights as f64,
             t.returns as f64,
             if alive > 0.0 { legitimacy_sum as f64 / ONE / alive } else { rules.legitimacy },
-            heat as f64 / 65_536.0 / land,
+            conflict.heat_sum / land,
         ]);
         metrics.values.extend(t.civilian_deaths.iter().map(|&n| n as f64));
         for (f, faction) in conflict.factions.iter().enumerate() {

@@ -466,6 +466,54 @@ impl Ramp {
 }
 
 impl Scenario {
+    /// The same scenario on a map `k` times wider and higher: every map cell becomes a k x k block, and
+    /// every absolute number of agents (population and force counts, initial fighters, reinforcements) is
+    /// multiplied by k squared, so densities per cell stay the same. Radii, rates and the schedule are
+    /// unchanged. Used to measure throughput at scale; `k = 1` returns an equal scenario.
+    pub fn scaled(&self, k: u32) -> Scenario {
+        let mut s = self.clone();
+        if k <= 1 {
+            return s;
+        }
+        let area = k.saturating_mul(k);
+        s.grid.width = s.grid.width.saturating_mul(k);
+        s.grid.height = s.grid.height.saturating_mul(k);
+        if let Some(map) = s.map.as_mut() {
+            let mut rows = String::new();
+            for line in map.rows.lines().filter(|l| !l.is_empty()) {
+                let wide: String = line.chars().flat_map(|c| std::iter::repeat_n(c, k as usize)).collect();
+                for _ in 0..k {
+                    rows.push_str(&wide);
+                    rows.push('\n');
+                }
+            }
+            map.rows = rows;
+        }
+        for p in s.populations.values_mut() {
+            p.count = p.count.map(|c| c.saturating_mul(area));
+        }
+        for f in s.forces.values_mut() {
+            f.count = f.count.map(|c| c.saturating_mul(area));
+        }
+        for f in s.factions.values_mut() {
+            f.fighters = f.fighters.saturating_mul(area);
+        }
+        for e in &mut s.events {
+            e.fighters = e.fighters.map(|n| n.saturating_mul(area));
+        }
+        let factor = f64::from(area);
+        for entry in &mut s.schedule {
+            if entry.path.starts_with("forces.") && entry.path.ends_with(".count") {
+                entry.value = entry.value.map(|v| v * factor);
+                if let Some(ramp) = entry.ramp.as_mut() {
+                    (ramp.from, ramp.to) = (ramp.from * factor, ramp.to * factor);
+                    ramp.rate = ramp.rate.map(|r| r * factor);
+                }
+            }
+        }
+        s
+    }
+
     /// Whether the conflict layer is on: factions, a `[conflict]` table or `[displacement]`.
     pub fn has_conflict(&self) -> bool {
         !self.factions.is_empty() || self.conflict.is_some() || self.displacement.is_some()
