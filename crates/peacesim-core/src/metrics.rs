@@ -143,7 +143,8 @@ pub(crate) fn record_metrics(
     metrics.districts.iter_mut().for_each(|n| *n = 0);
     metrics.displaced.iter_mut().for_each(|n| *n = 0);
     let width = params.scenario.grid.width as usize;
-    let district_of = params.map.as_ref().filter(|_| !metrics.districts.is_empty()).map(|m| &m.district);
+    let district_of =
+        params.map.as_ref().filter(|_| !metrics.districts.is_empty() && !conflict.enabled).map(|m| &m.district);
     // A quiescent agent is "tense" (aggrieved but deterred) when H (1 - L) > T.
     for c in &citizens {
         let column = match c.state {
@@ -154,28 +155,33 @@ pub(crate) fn record_metrics(
         };
         counts[c.group as usize][column] += 1;
         let index = c.home.y as usize * width + c.home.x as usize;
-        if let Some(Some(d)) = district_of.map(|d| d[index]) {
+        // One district lookup per citizen: the conflict layer's table when it is on, else the map's.
+        let district = if conflict.enabled {
+            Some(conflict.district_of_cell[index]).filter(|&d| d != u16::MAX)
+        } else {
+            district_of.and_then(|d| d[index])
+        };
+        if let Some(d) = district
+            && !metrics.districts.is_empty()
+        {
             metrics.districts[d as usize] += 1;
             if c.displaced && !metrics.displaced.is_empty() {
                 metrics.displaced[d as usize] += 1;
             }
         }
-        let (hardship, legitimacy) = if conflict.enabled {
-            let d = conflict.district_of_cell[index];
-            (
-                conflict.hardship_in(food.hardship_in(c.hardship, d), index, d),
-                conflict.legitimacy_in(rules.legitimacy, d),
-            )
-        } else {
-            (food.hardship(c.hardship, index), rules.legitimacy)
-        };
-        hardship_sum += (hardship * ONE) as i64 as u64;
-        tense += u64::from(column == 0 && grievance(hardship, legitimacy) > rules.threshold);
         if conflict.enabled {
+            let d = district.unwrap_or(u16::MAX);
+            let hardship = conflict.hardship_in(food.hardship_in(c.hardship, d), index, d);
+            let legitimacy = conflict.legitimacy_in(rules.legitimacy, d);
+            hardship_sum += (hardship * ONE) as i64 as u64;
+            tense += u64::from(column == 0 && grievance(hardship, legitimacy) > rules.threshold);
             legitimacy_sum += (legitimacy * ONE) as i64 as u64;
             displaced += u64::from(c.displaced);
-            let d = conflict.district_of_cell[index];
-            insecure += u64::from(d != u16::MAX && food.insecurity.get(d as usize).is_some_and(|&i| i > 0.0));
+            insecure += u64::from(district.is_some_and(|d| food.insecurity.get(d as usize).is_some_and(|&i| i > 0.0)));
+        } else {
+            let hardship = food.hardship(c.hardship, index);
+            hardship_sum += (hardship * ONE) as i64 as u64;
+            tense += u64::from(column == 0 && grievance(hardship, rules.legitimacy) > rules.threshold);
         }
     }
     for ((row, count), killed) in metrics.scratch.iter_mut().zip(&counts[..groups]).zip(&tally.killed) {
