@@ -106,13 +106,15 @@ fn validate(files: &[String]) -> Result<(), Failure> {
     for file in files {
         match peacesim_scenario::load(file, &[]) {
             Ok((s, _)) => say!(
-                "ok {file}: {} ({}x{}, {} population(s), {} force(s), {} schedule entries)",
+                "ok {file}: {} ({}x{}, {} population(s), {} force(s), {} faction(s), {} schedule entries, {} event(s))",
                 s.name,
                 s.grid.width,
                 s.grid.height,
                 s.populations.len(),
                 s.forces.len(),
-                s.schedule.len()
+                s.factions.len(),
+                s.schedule.len(),
+                s.events.len()
             ),
             Err(e) => {
                 eprintln!("{e}");
