@@ -484,12 +484,8 @@ pub(crate) fn place_fighters(
                 own.swap(k, j);
                 Some(grid.position(own[k]))
             } else {
-                // Territory full (or none): anywhere empty, skipping cells already handed out.
-                let taken = &own[..k.min(own.len())];
-                (0..64)
-                    .map(|_| grid.random_empty(rng))
-                    .find(|p| p.is_some_and(|p| !taken.contains(&grid.index(p))))
-                    .flatten()
+                // Territory full (or none): anywhere empty (placed fighters already hold their cells).
+                grid.random_empty(rng)
             };
             let Some(cell) = cell else { break };
             let id = roster.allocate_id();
