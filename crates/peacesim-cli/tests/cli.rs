@@ -115,12 +115,13 @@ fn validate_and_scenarios_list_the_bundled_files() {
     let o = peacesim(&["scenarios"]);
     assert_eq!(o.status.code(), Some(0));
     let listing = String::from_utf8_lossy(&o.stdout);
-    for name in ["epstein-run1", "epstein-run8", "mesa-epstein"] {
+    for name in ["epstein-run1", "epstein-run8", "mesa-epstein", "district-conflict"] {
         assert!(listing.contains(name), "{listing}");
     }
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/classic");
-    let mut files: Vec<String> = std::fs::read_dir(&root)
-        .expect("scenarios dir")
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios");
+    let mut files: Vec<String> = ["classic", "tutorial"]
+        .iter()
+        .flat_map(|d| std::fs::read_dir(root.join(d)).expect("scenarios dir"))
         .map(|e| e.expect("entry").path().display().to_string())
         .collect();
     files.sort();

@@ -333,3 +333,18 @@ fn fixed_values_take_quoted_paths_and_dotted_keys_alike() {
     assert_eq!(outputs[0], outputs[1], "both spellings set the same value");
     assert_ne!(outputs[0], outputs[2], "the fixed value changes the runs");
 }
+
+/// Every experiment shipped under scenarios/experiments plans without error (`--dry-run` exits 0).
+#[test]
+fn every_shipped_experiment_plans() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/experiments");
+    let mut files: Vec<PathBuf> =
+        std::fs::read_dir(&root).expect("experiments dir").map(|e| e.expect("entry").path()).collect();
+    files.sort();
+    assert!(files.len() >= 2, "{files:?}");
+    let dir = tempfile::tempdir().expect("temp dir");
+    for file in files {
+        let o = sweep(&file, &dir.path().join("out"), &["--dry-run"]);
+        assert_eq!(o.status.code(), Some(0), "{}: {}", file.display(), stderr(&o));
+    }
+}
