@@ -48,7 +48,37 @@ struct Outcomes {
     total_deaths_of_age: f64,
     /// First tick at which some population had no living member (Model II), if any.
     extinction_tick: Option<u64>,
+    /// Totals and peaks of the conflict layer, when the scenario has it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    conflict: Option<ConflictOutcomes>,
 }
+
+/// Conflict-layer outcomes of one run: sums of the per-tick counts over every row, and the displacement peak.
+#[derive(Serialize, Default)]
+struct ConflictOutcomes {
+    total_civilian_deaths: f64,
+    total_combatant_deaths: f64,
+    total_disaster_deaths: f64,
+    total_recruits: f64,
+    total_desertions: f64,
+    total_allegiance_shifts: f64,
+    total_flights: f64,
+    total_returns: f64,
+    peak_displaced: f64,
+    peak_displaced_tick: u64,
+}
+
+/// The per-tick count columns that [`ConflictOutcomes`] sums, in field order.
+const CONFLICT_TOTALS: [&str; 8] = [
+    "civilian_deaths",
+    "combatant_deaths",
+    "disaster_deaths",
+    "recruits",
+    "desertions",
+    "allegiance_shifts",
+    "flights",
+    "returns",
+];
 
 #[derive(Serialize)]
 struct Summary<'a> {
@@ -109,6 +139,10 @@ fn write_run(
     let mut totals = [0.0f64; 4];
     let total_cols = ["activations", "arrests", "births", "deaths"].map(column);
     let (mut peak, mut peak_tick, mut outbursts, mut in_outburst, mut extinction) = (f64::MIN, 0, 0, false, None);
+    let conflict_cols: Option<Vec<usize>> = CONFLICT_TOTALS.iter().map(|m| column(m)).collect();
+    let displaced_col = column("displaced");
+    let mut conflict_totals = [0.0f64; 8];
+    let (mut peak_displaced, mut peak_displaced_tick) = (0.0f64, 0u64);
     let mut row = Vec::with_capacity(names.len() + 1);
     // Plain progress lines in logs only for long runs (roughly 50 million agent-steps, several seconds).
     let long = ticks.saturating_mul(sim.agent_count() as u64) > 50_000_000;
@@ -147,6 +181,16 @@ fn write_run(
         for (total, col) in totals.iter_mut().zip(total_cols) {
             *total += col.map_or(0.0, |c| values[c]);
         }
+        if let Some(cols) = &conflict_cols {
+            for (total, &c) in conflict_totals.iter_mut().zip(cols) {
+                *total += values[c];
+            }
+        }
+        if let Some(c) = displaced_col
+            && values[c] > peak_displaced
+        {
+            (peak_displaced, peak_displaced_tick) = (values[c], t);
+        }
         if extinction.is_none() && alive_cols.iter().any(|&c| values[c] == 0.0) {
             extinction = Some(t);
         }
@@ -180,6 +224,21 @@ fn write_run(
             total_births: totals[2],
             total_deaths_of_age: totals[3],
             extinction_tick: extinction,
+            conflict: conflict_cols.map(|_| {
+                let [civ, comb, dis, rec, des, shifts, flights, returns] = conflict_totals;
+                ConflictOutcomes {
+                    total_civilian_deaths: civ,
+                    total_combatant_deaths: comb,
+                    total_disaster_deaths: dis,
+                    total_recruits: rec,
+                    total_desertions: des,
+                    total_allegiance_shifts: shifts,
+                    total_flights: flights,
+                    total_returns: returns,
+                    peak_displaced,
+                    peak_displaced_tick,
+                }
+            }),
         },
     };
     let mut summary_file = AtomicFile::create(out, "summary.json")?;

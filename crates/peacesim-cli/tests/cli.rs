@@ -135,3 +135,37 @@ fn validate_and_scenarios_list_the_bundled_files() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("bad.toml:2"), "{}", stderr(&o));
 }
+
+/// A conflict run's summary carries the conflict outcomes, equal to the sums of timeseries.csv's columns,
+/// and `--scale` is recorded; a classic run's summary has no conflict object.
+#[test]
+fn conflict_runs_summarise_deaths_and_displacement() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join("dc");
+    let o =
+        peacesim(&["run", "district-conflict", "--ticks", "60", "--scale", "2", "--out", out.to_str().expect("utf-8")]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).expect("summary.json")).expect("json");
+    assert_eq!(summary["scale"], 2);
+    let ts = std::fs::read_to_string(out.join("timeseries.csv")).expect("timeseries.csv");
+    let mut lines = ts.lines();
+    let header: Vec<&str> = lines.next().expect("header").split(',').collect();
+    let rows: Vec<Vec<f64>> = lines.map(|l| l.split(',').map(|v| v.parse().expect("a number")).collect()).collect();
+    let sum = |name: &str| {
+        let c = header.iter().position(|h| *h == name).unwrap_or_else(|| panic!("no column {name}"));
+        rows.iter().map(|r| r[c]).sum::<f64>()
+    };
+    let conflict = &summary["outcomes"]["conflict"];
+    for (field, column) in [("total_civilian_deaths", "civilian_deaths"), ("total_flights", "flights")] {
+        assert_eq!(conflict[field].as_f64(), Some(sum(column)), "{field}");
+    }
+    assert!(conflict["peak_displaced"].as_f64().is_some_and(|p| p > 0.0));
+    let classic = dir.path().join("classic");
+    let o = peacesim(&["run", "epstein-run2", "--ticks", "5", "--out", classic.to_str().expect("utf-8")]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(classic.join("summary.json")).expect("summary.json"))
+            .expect("json");
+    assert!(summary["outcomes"].get("conflict").is_none());
+}
