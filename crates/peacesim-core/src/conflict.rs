@@ -350,13 +350,16 @@ impl Conflict {
         }
     }
 
-    /// Records a killing at `cell`: recent and cumulative violence rise within `radius`.
+    /// Records a killing at `cell`: recent and cumulative violence rise on the land cells within `radius`.
     pub fn deposit(&mut self, cell: Position, radius: u32) {
         let r = radius as i32;
         let (cx, cy) = (i32::from(cell.x), i32::from(cell.y));
         for y in (cy - r).max(0)..=(cy + r).min(self.height as i32 - 1) {
             for x in (cx - r).max(0)..=(cx + r).min(self.width as i32 - 1) {
                 let i = y as usize * self.width + x as usize;
+                if self.district_of_cell[i] == u16::MAX {
+                    continue; // water: nobody lives there to feel it
+                }
                 self.heat[i] += 1.0;
                 self.violence_total[i] += 1.0;
                 self.heat_sum += 1.0;
@@ -567,10 +570,12 @@ pub(crate) fn update_conflict(
         } else {
             0.0
         };
-        // Abuses (counted last tick) lower legitimacy, services raise it; the offset fades towards zero.
+        // Abuses (counted last tick) lower legitimacy, services (where there is a government to provide
+        // them) raise it; the offset fades towards zero.
         let abuses = f64::from(c.last_abuses[d]);
+        let services = if c.government.is_some() { rules.services } else { 0.0 };
         let offset =
-            c.legitimacy_offset[d] * (1.0 - rules.legitimacy_recovery) - rules.abuse_impact * abuses + rules.services;
+            c.legitimacy_offset[d] * (1.0 - rules.legitimacy_recovery) - rules.abuse_impact * abuses + services;
         c.legitimacy_offset[d] = offset.clamp(-1.0, 1.0);
     }
     c.update_contest();
@@ -636,8 +641,8 @@ pub(crate) fn update_conflict(
                     changed = true;
                     log.push(event(EventKind::RelationChange, value, format!("{name}/{}", c.factions[g].name)));
                 }
-                2 if !others.is_empty() => {
-                    // Defection to the faction it is closest to.
+                2 if others.iter().any(|&o| c.relation[f * n + o] >= 0.0) => {
+                    // Defection to the friendliest faction, when some faction is not hostile.
                     let mut g = others[0];
                     for &o in &others {
                         if c.relation[f * n + o] > c.relation[f * n + g] {
@@ -645,7 +650,7 @@ pub(crate) fn update_conflict(
                         }
                     }
                     let share = rng.random_range(0.05..0.2);
-                    let moved = transfer(c, &mut fighters, &roster, &mut grid, rng, f as u8, g as u8, share, false);
+                    let moved = transfer(c, &mut fighters, &roster, &mut grid, rng, f as u8, g as u8, share);
                     log.push(event(EventKind::Defection, moved as f64, format!("{name}->{}", c.factions[g].name)));
                 }
                 3 if c.factions[f].splinter.is_some() && c.factions[f].cohesion < rules.split_cohesion => {
@@ -680,7 +685,6 @@ pub(crate) fn transfer<F: bevy_ecs::query::QueryFilter>(
     from: u8,
     to: u8,
     share: f64,
-    _split: bool,
 ) -> u64 {
     let government = c.government == Some(to);
     let mut moved = 0;
@@ -711,7 +715,7 @@ pub(crate) fn split<F: bevy_ecs::query::QueryFilter>(
     into: u8,
     share: f64,
 ) -> u64 {
-    let moved = transfer(c, fighters, roster, grid, rng, from, into, share, true);
+    let moved = transfer(c, fighters, roster, grid, rng, from, into, share);
     for cell in 0..c.control.len() {
         if c.control[cell] == from && rng.random_bool(share) {
             c.claim(cell, into);
@@ -831,7 +835,8 @@ pub(crate) fn fighters_act(
             continue;
         }
 
-        // Fight: the nearest-found hostile fighter in sight, attacked if adjacent, approached if not.
+        // Fight: a uniformly random hostile fighter in sight, attacked if adjacent, approached (or, when
+        // outnumbered, fled) if not.
         let mask = c.hostile[f];
         let hostile =
             |fl: u8| fl & (FORCE | FIGHTER) == FORCE | FIGHTER && (mask >> ((fl & GROUP_MASK) >> GROUP_SHIFT)) & 1 == 1;

@@ -13,12 +13,15 @@ use rand_chacha::ChaCha8Rng;
 /// Candidate cells looked at per flight.
 const CANDIDATES: usize = 8;
 
-/// How unattractive a cell is to someone fleeing: its recent violence plus the pull of the nearest camp
-/// (distance to it in units of the flight radius).
+/// How unattractive a cell is to someone fleeing: its recent violence, its district's food insecurity
+/// (`insecurity` per district, empty without a food model) and the pull of the nearest camp (distance to it
+/// in units of the flight radius).
 #[inline]
-fn refuge_score(conflict: &Conflict, rules: &Displacement, index: usize) -> f64 {
+fn refuge_score(conflict: &Conflict, rules: &Displacement, insecurity: &[f64], index: usize) -> f64 {
     let camp = f64::from(conflict.camp_distance[index].min(4096)) / f64::from(rules.flee_radius.max(1));
-    f64::from(conflict.heat[index]) + rules.camp_pull * camp
+    let d = conflict.district_of_cell[index];
+    let hunger = if d == u16::MAX { 0.0 } else { insecurity.get(d as usize).copied().unwrap_or(0.0) };
+    f64::from(conflict.heat[index]) + hunger + rules.camp_pull * camp
 }
 
 /// The best of a few random empty cells within the flight radius of `from`, if it is better than `from`
@@ -28,11 +31,13 @@ pub(crate) fn choose_refuge(
     conflict: &Conflict,
     rules: &Displacement,
     shape: &crate::grid::Neighbourhood,
+    insecurity: &[f64],
     rng: &mut ChaCha8Rng,
     from: Position,
     forced: bool,
 ) -> Option<Position> {
-    let mut best = if forced { None } else { Some((refuge_score(conflict, rules, grid.index(from)), from)) };
+    let score = |index: usize| refuge_score(conflict, rules, insecurity, index);
+    let mut best = if forced { None } else { Some((score(grid.index(from)), from)) };
     // Look at a few uniformly random cells of the neighbourhood and keep the empty ones: cheap, and where
     // nearly everything is full, people mostly stay put, as they would.
     for _ in 0..CANDIDATES {
@@ -40,9 +45,9 @@ pub(crate) fn choose_refuge(
         if !grid.is_empty(p) {
             continue;
         }
-        let score = refuge_score(conflict, rules, grid.index(p));
-        if best.is_none_or(|(s, _)| score < s) {
-            best = Some((score, p));
+        let s = score(grid.index(p));
+        if best.is_none_or(|(b, _)| s < b) {
+            best = Some((s, p));
         }
     }
     best.map(|(_, p)| p).filter(|&p| p != from)
@@ -84,6 +89,7 @@ pub(crate) fn displacement_step(
         if !cx.hunger || d == u16::MAX { 0.0 } else { cx.food.insecurity.get(d as usize).copied().unwrap_or(0.0) }
     };
     let in_conflict = heat >= rules.flee_violence;
+    let insecurity_of: &[f64] = if cx.hunger { &cx.food.insecurity } else { &[] };
     let event = |kind, at: Position, value| Event {
         tick: cx.tick,
         kind,
@@ -105,7 +111,9 @@ pub(crate) fn displacement_step(
         if p <= 0.0 || !rng.random_bool(p) {
             return false;
         }
-        let Some(to) = choose_refuge(grid, conflict, rules, cx.shape, rng, *pos, false) else { return false };
+        let Some(to) = choose_refuge(grid, conflict, rules, cx.shape, insecurity_of, rng, *pos, false) else {
+            return false;
+        };
         c.origin = *pos;
         c.displaced = true;
         grid.relocate(*pos, to);
@@ -144,7 +152,7 @@ pub(crate) fn displacement_step(
     };
     if p > 0.0
         && rng.random_bool(p)
-        && let Some(to) = choose_refuge(grid, conflict, rules, cx.shape, rng, *pos, false)
+        && let Some(to) = choose_refuge(grid, conflict, rules, cx.shape, insecurity_of, rng, *pos, false)
     {
         grid.relocate(*pos, to);
         *pos = to;

@@ -139,7 +139,7 @@ pub(crate) fn record_metrics(
     let groups = metrics.scratch.len();
     let mut counts = [[0u64; 3]; 8];
     let (mut hardship_sum, mut tense) = (0u64, 0u64);
-    let (mut legitimacy_sum, mut displaced, mut insecure) = (0u64, 0u64, 0u64);
+    let (mut legitimacy_sum, mut displaced, mut insecure, mut grievance_sum) = (0u64, 0u64, 0u64, 0u64);
     metrics.districts.iter_mut().for_each(|n| *n = 0);
     metrics.displaced.iter_mut().for_each(|n| *n = 0);
     let width = params.scenario.grid.width as usize;
@@ -176,6 +176,7 @@ pub(crate) fn record_metrics(
             hardship_sum += (hardship * ONE) as i64 as u64;
             tense += u64::from(column == 0 && grievance(hardship, legitimacy) > rules.threshold);
             legitimacy_sum += (legitimacy * ONE) as i64 as u64;
+            grievance_sum += (grievance(hardship, legitimacy) * ONE) as i64 as u64;
             displaced += u64::from(c.displaced);
             insecure += u64::from(district.is_some_and(|d| food.insecurity.get(d as usize).is_some_and(|&i| i > 0.0)));
         } else {
@@ -206,7 +207,12 @@ pub(crate) fn record_metrics(
         tally.births as f64,
         tally.deaths as f64,
         roster.members.len() as f64,
-        grievance(mean_hardship, rules.legitimacy),
+        if conflict.enabled {
+            // Legitimacy differs by district: the mean of each citizen's own grievance.
+            if alive > 0.0 { grievance_sum as f64 / ONE / alive } else { 0.0 }
+        } else {
+            grievance(mean_hardship, rules.legitimacy)
+        },
         rules.legitimacy,
         if quiescent > 0.0 { tense as f64 / quiescent } else { 0.0 },
     ];

@@ -2,13 +2,13 @@
 //! changes of relation, applied at the start of their tick before anyone acts.
 
 use crate::civilians::{Citizen, CitizenState};
-use crate::conflict::{Ceasefire, Conflict, Fighter, split};
+use crate::conflict::{Ceasefire, Conflict, Fighter, split, transfer};
 use crate::displacement::choose_refuge;
 use crate::events::{Event, EventKind, EventLog};
 use crate::food::FoodState;
 use crate::grid::{Grid, Position, fighter_flags};
 use crate::rng::{RngStreams, Stream};
-use crate::world::{Clock, Params, Roster, Tally};
+use crate::world::{AgentId, Clock, Params, Roster, Tally};
 use bevy_ecs::prelude::*;
 use peacesim_scenario::FactionKind;
 use peacesim_scenario::conflict::{EventSpec, EventSpecKind};
@@ -28,6 +28,7 @@ pub(crate) fn apply_events(
     mut log: ResMut<EventLog>,
     mut tally: ResMut<Tally>,
     mut params: ResMut<Params>,
+    ids: Query<&'static AgentId>,
     clock: Res<Clock>,
 ) {
     let tick = clock.tick;
@@ -93,16 +94,26 @@ pub(crate) fn apply_events(
                         killed += 1;
                     } else if u < deaths + displaced
                         && let (Some(rules), Some(shape)) = (&params.scenario.displacement, &params.flee_vision)
-                        && let Some(to) = choose_refuge(grid, c, rules, shape, rng, *pos, true)
+                        && let Some(to) = choose_refuge(grid, c, rules, shape, &food.insecurity, rng, *pos, true)
                     {
                         if !cz.displaced {
                             cz.displaced = true;
                             cz.origin = *pos;
+                            c.tally.flights += 1;
+                            if log.enabled {
+                                let actor = ids.get(entity).ok().map(|id| id.0);
+                                let heat = f64::from(c.heat[grid.index(*pos)]);
+                                log.push(Event {
+                                    x: Some(to.x),
+                                    y: Some(to.y),
+                                    actor,
+                                    ..event(EventKind::Flee, heat, String::new())
+                                });
+                            }
                         }
                         grid.relocate(*pos, to);
                         *pos = to;
                         cz.home = to;
-                        c.tally.flights += 1;
                     }
                 }
                 let lost = e.food_lost.unwrap_or(0.0);
@@ -115,11 +126,18 @@ pub(crate) fn apply_events(
             }
             EventSpecKind::Coup => {
                 let Some(g) = faction_index(&e.faction) else { continue };
-                if let Some(old) = c.government {
+                if let Some(old) = c.government
+                    && old != g
+                {
+                    // The ousted government turns insurgent, at war with the new one.
                     c.factions[old as usize].kind = FactionKind::Insurgent;
+                    let n = c.factions.len();
+                    c.relation[old as usize * n + g as usize] = -1.0;
+                    c.relation[g as usize * n + old as usize] = -1.0;
                 }
                 c.factions[g as usize].kind = FactionKind::Government;
                 c.government = Some(g);
+                c.update_hostility();
                 for &entity in &roster.fighters {
                     if let Ok((fighter, pos)) = fighters.get(entity)
                         && fighter.alive
@@ -177,6 +195,19 @@ pub(crate) fn apply_events(
                 c.factions[f as usize].resources += e.resources.unwrap_or(0.0);
                 c.tally.reinforcements += u64::from(arrived);
                 log.push(event(EventKind::Reinforcement, f64::from(arrived), c.factions[f as usize].name.clone()));
+            }
+            EventSpecKind::Defection => {
+                let (Some(from), Some(into)) = (faction_index(&e.faction), faction_index(&e.into)) else { continue };
+                let share = e.share.unwrap_or(0.0);
+                let moved = transfer(c, &mut fighters, &roster, grid, rng, from, into, share);
+                let detail = format!("{}->{}", c.factions[from as usize].name, c.factions[into as usize].name);
+                log.push(event(EventKind::Defection, moved as f64, detail));
+            }
+            EventSpecKind::CohesionShock => {
+                let Some(f) = faction_index(&e.faction) else { continue };
+                let faction = &mut c.factions[f as usize];
+                faction.cohesion = (faction.cohesion - e.value.unwrap_or(0.0)).max(0.0);
+                log.push(event(EventKind::CohesionShock, faction.cohesion, faction.name.clone()));
             }
             EventSpecKind::Relation => {
                 let a = faction_index(&e.factions.first().cloned());

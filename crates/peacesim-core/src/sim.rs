@@ -127,6 +127,12 @@ impl Simulation {
         tick_schedule.add_systems((age_and_reproduce, ApplyDeferred).chain().in_set(TickSet::Demography));
         tick_schedule.add_systems(record_metrics.in_set(TickSet::Metrics));
 
+        // Scheduled events due at tick 0 happen during setup, before the first metrics row.
+        let mut setup_schedule = Schedule::default();
+        setup_schedule.set_executor(SingleThreadedExecutor::new());
+        setup_schedule.add_systems((apply_events, ApplyDeferred).chain());
+        setup_schedule.run(&mut world);
+
         let mut metrics_schedule = Schedule::default();
         metrics_schedule.set_executor(SingleThreadedExecutor::new());
         metrics_schedule.add_systems(record_metrics);

@@ -301,6 +301,10 @@ pub enum EventSpecKind {
     Split,
     /// `faction` gains `fighters` new fighters and `resources`.
     Reinforce,
+    /// A share `share` of `faction`'s fighters (each independently) go over to `into`.
+    Defection,
+    /// `faction`'s cohesion falls by `value` (it then recovers towards its baseline).
+    CohesionShock,
     /// The relation between `factions` becomes `value`.
     Relation,
 }
@@ -323,7 +327,7 @@ pub struct EventSpec {
     /// Two factions (ceasefire, relation).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub factions: Vec<String>,
-    /// The faction a split creates (declared with `fighters = 0`).
+    /// The faction a split creates (declared with `fighters = 0`), or that defectors join.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub into: Option<String>,
     /// Share of production lost (drought).
@@ -347,7 +351,7 @@ pub struct EventSpec {
     /// Probability per tick that a ceasefire breaks.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub break_hazard: Option<f64>,
-    /// Share of fighters and territory that leave (split).
+    /// Share of fighters (and, in a split, territory) that leave (split, defection).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub share: Option<f64>,
     /// New fighters (reinforce).
@@ -356,7 +360,7 @@ pub struct EventSpec {
     /// Added resources (reinforce).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<f64>,
-    /// The new relation (relation).
+    /// The new relation (relation), or the fall in cohesion (cohesion_shock).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<f64>,
 }
@@ -371,6 +375,8 @@ impl EventSpec {
             EventSpecKind::Ceasefire => (&["factions"], &["duration", "break_hazard"]),
             EventSpecKind::Split => (&["faction", "into", "share"], &[]),
             EventSpecKind::Reinforce => (&["faction"], &["fighters", "resources"]),
+            EventSpecKind::Defection => (&["faction", "into", "share"], &[]),
+            EventSpecKind::CohesionShock => (&["faction", "value"], &[]),
             EventSpecKind::Relation => (&["factions", "value"], &[]),
         }
     }

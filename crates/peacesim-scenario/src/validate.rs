@@ -256,6 +256,11 @@ fn validate_conflict(scenario: &Scenario, cells: u64, fail: &mut impl FnMut(&str
         check_range(fail, &format!("{key}.recruit_cost"), f.recruit_cost, 1e-9, 1e9);
         for (i, d) in f.territory.iter().enumerate() {
             known_district(fail, &format!("{key}.territory[{i}]"), d);
+            if let Some((other, _)) =
+                scenario.factions.iter().take_while(|(n, _)| *n != name).find(|(_, o)| o.territory.contains(d))
+            {
+                fail(&format!("{key}.territory[{i}]"), format!("district `{d}` is already the territory of `{other}`"));
+            }
         }
         for (i, d) in f.targets.iter().enumerate() {
             known_district(fail, &format!("{key}.targets[{i}]"), d);
@@ -384,13 +389,25 @@ fn validate_conflict(scenario: &Scenario, cells: u64, fail: &mut impl FnMut(&str
             }
         }
         if let Some(v) = e.value {
-            check_range(fail, &format!("{key}.value"), v, -1.0, 1.0);
+            let low = if e.kind == EventSpecKind::CohesionShock { 0.0 } else { -1.0 };
+            check_range(fail, &format!("{key}.value"), v, low, 1.0);
         }
         if let Some(v) = e.resources {
             check_range(fail, &format!("{key}.resources"), v, 0.0, 1e9);
         }
-        if e.kind == EventSpecKind::Drought && e.duration == Some(0) {
+        if matches!(e.kind, EventSpecKind::Drought | EventSpecKind::Ceasefire) && e.duration == Some(0) {
             fail(&format!("{key}.duration"), "must be at least 1".to_owned());
+        }
+        if e.kind == EventSpecKind::Earthquake {
+            if e.deaths.unwrap_or(0.0) + e.displaced.unwrap_or(0.0) > 1.0 + 1e-12 {
+                fail(
+                    &format!("{key}.displaced"),
+                    "`deaths` and `displaced` are shares of one population: their sum must be at most 1".to_owned(),
+                );
+            }
+            if e.displaced.is_some_and(|d| d > 0.0) && scenario.displacement.is_none() {
+                fail(&format!("{key}.displaced"), "displacing people needs a [displacement] table".to_owned());
+            }
         }
     }
 }
