@@ -26,6 +26,7 @@ fn refuge_score(conflict: &Conflict, rules: &Displacement, insecurity: &[f64], i
 
 /// The best of a few random empty cells within the flight radius of `from`, if it is better than `from`
 /// (or, when `forced`, the best of them regardless).
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn choose_refuge(
     grid: &Grid,
     conflict: &Conflict,
