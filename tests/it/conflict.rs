@@ -421,6 +421,7 @@ fn scaling_keeps_the_map_and_multiplies_the_people() {
     assert_eq!((big.grid.width, big.grid.height), (180, 90));
     assert_eq!(big.land_cells(), 9 * s.land_cells());
     assert_eq!(big.factions["army"].fighters, 9 * s.factions["army"].fighters);
+    assert_eq!(big.factions["army"].resources, 9.0 * s.factions["army"].resources);
     assert_eq!(big.forces["police"].count, s.forces["police"].count.map(|c| 9 * c));
     let reinforce = |x: &Scenario| x.events.iter().find_map(|e| e.fighters);
     assert_eq!(reinforce(&big), reinforce(&s).map(|n| 9 * n));

@@ -104,7 +104,9 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
     let seed = args.seed.unwrap_or(scenario.seed);
     let ticks = args.ticks.unwrap_or(scenario.ticks);
     let mut sim = Simulation::new(&scenario, seed).map_err(|e| Failure::Input(e.into()))?;
-    let out = args.out.clone().unwrap_or_else(|| PathBuf::from("out").join(format!("{}-seed{seed}", scenario.name)));
+    let suffix = if args.scale > 1 { format!("-x{}", args.scale) } else { String::new() };
+    let out =
+        args.out.clone().unwrap_or_else(|| PathBuf::from("out").join(format!("{}-seed{seed}{suffix}", scenario.name)));
     std::fs::create_dir_all(&out)
         .with_context(|| format!("cannot create {}", out.display()))
         .map_err(Failure::Runtime)?;

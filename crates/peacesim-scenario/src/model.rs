@@ -467,8 +467,8 @@ impl Ramp {
 
 impl Scenario {
     /// The same scenario on a map `k` times wider and higher: every map cell becomes a k x k block, and
-    /// every absolute number of agents (population and force counts, initial fighters, reinforcements) is
-    /// multiplied by k squared, so densities per cell stay the same. Radii, rates and the schedule are
+    /// every absolute number (population and force counts, initial fighters and resources, reinforcements
+    /// and their resources, scheduled force counts) is multiplied by k squared, so densities per cell stay the same. Radii, rates and the schedule are
     /// unchanged. Used to measure throughput at scale; `k = 1` returns an equal scenario.
     pub fn scaled(&self, k: u32) -> Scenario {
         let mut s = self.clone();
@@ -497,9 +497,11 @@ impl Scenario {
         }
         for f in s.factions.values_mut() {
             f.fighters = f.fighters.saturating_mul(area);
+            f.resources *= f64::from(area);
         }
         for e in &mut s.events {
             e.fighters = e.fighters.map(|n| n.saturating_mul(area));
+            e.resources = e.resources.map(|r| r * f64::from(area));
         }
         let factor = f64::from(area);
         for entry in &mut s.schedule {

@@ -367,7 +367,8 @@ fn validate_conflict(scenario: &Scenario, cells: u64, fail: &mut impl FnMut(&str
             && known_faction(fail, &format!("{key}.into"), into)
             && e.faction.as_ref() == Some(into)
         {
-            fail(&format!("{key}.into"), "a faction cannot split into itself".to_owned());
+            let verb = if e.kind == EventSpecKind::Defection { "defect to" } else { "split into" };
+            fail(&format!("{key}.into"), format!("a faction cannot {verb} itself"));
         }
         if !e.factions.is_empty() {
             pair(fail, &format!("{key}.factions"), &e.factions);
