@@ -378,6 +378,9 @@ fn bad_events_and_factions_are_located_errors() {
     assert_eq!(key, "factions.farmers-militia.territory[0]", "{message}");
     assert!(message.contains("already the territory of `army`"), "{message}");
 
+    let text = TUTORIAL.replace("territory = [\"hills\"]", "territory = [\"hills\", \"hills\"]");
+    assert!(first_error(&text).2.contains("listed twice"));
+
     // Unknown keys in the new tables are named too.
     let text = TUTORIAL.replace("instability = 0.3", "instabilty = 0.3");
     let (key, line, _) = first_error(&text);
@@ -452,4 +455,22 @@ fn events_at_tick_zero_happen_at_setup_and_coups_make_enemies() {
     assert_eq!(conflict.government, Some(militia));
     assert!(conflict.is_hostile(army, militia) && conflict.is_hostile(militia, army));
     assert!(b.events().iter().any(|e| e.kind == peacesim_core::EventKind::Coup && e.tick == 0));
+}
+
+/// A drought of D days cuts production on exactly D ticks, whether it starts at setup or mid-run.
+#[test]
+fn a_drought_event_lasts_its_duration() {
+    for start in [0u64, 10] {
+        let mut s = quiet();
+        let mut drought = event(start, EventSpecKind::Drought);
+        drought.districts = vec!["farmland".into()];
+        drought.severity = Some(0.5);
+        drought.duration = Some(5);
+        s.events.push(drought);
+        let run = Run::new(&s, 1, 30);
+        let dry: Vec<usize> =
+            run.column("districts_in_drought").iter().enumerate().filter(|(_, d)| **d > 0.0).map(|(t, _)| t).collect();
+        let first = start.max(1) as usize;
+        assert_eq!(dry, (first..first + 5).collect::<Vec<_>>(), "drought from tick {start}");
+    }
 }

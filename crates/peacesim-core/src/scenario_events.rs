@@ -65,7 +65,9 @@ pub(crate) fn apply_events(
                 for (d, hit) in district_set(&e.districts, map).into_iter().enumerate() {
                     if hit && d < food.event_loss.len() {
                         food.event_loss[d] = severity;
-                        food.event_until[d] = tick + duration;
+                        // `duration` days of production: from this tick, or from tick 1 for a drought
+                        // scheduled at setup (nothing is produced at tick 0).
+                        food.event_until[d] = tick.max(1) + duration;
                         log.push(event(EventKind::DroughtStart, severity, map.districts[d].clone()));
                     }
                 }

@@ -256,6 +256,9 @@ fn validate_conflict(scenario: &Scenario, cells: u64, fail: &mut impl FnMut(&str
         check_range(fail, &format!("{key}.recruit_cost"), f.recruit_cost, 1e-9, 1e9);
         for (i, d) in f.territory.iter().enumerate() {
             known_district(fail, &format!("{key}.territory[{i}]"), d);
+            if f.territory[..i].contains(d) {
+                fail(&format!("{key}.territory[{i}]"), format!("district `{d}` is listed twice"));
+            }
             if let Some((other, _)) =
                 scenario.factions.iter().take_while(|(n, _)| *n != name).find(|(_, o)| o.territory.contains(d))
             {
