@@ -8,7 +8,8 @@
 //! Criterion reports throughput in agent-steps per second (elements = agents x ticks).
 #![allow(missing_docs)] // criterion_group! generates undocumented functions.
 
-use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::measurement::WallTime;
+use criterion::{BatchSize, BenchmarkGroup, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use peacesim_core::Simulation;
 use peacesim_scenario::{Override, Scenario, TomlValue, load};
 use std::hint::black_box;
@@ -36,50 +37,37 @@ fn warmed(s: &Scenario) -> Simulation {
     sim
 }
 
+/// Times `ticks` ticks of `scenario` from its warmed state; large worlds take fewer samples.
+fn stretch(group: &mut BenchmarkGroup<'_, WallTime>, label: &str, s: &Scenario, ticks: u64, large: bool) {
+    let agents = warmed(s).agent_count() as u64;
+    group.throughput(Throughput::Elements(agents * ticks));
+    group.sample_size(if large { 10 } else { 100 });
+    group.bench_function(BenchmarkId::new(format!("{ticks}-ticks"), label), |b| {
+        b.iter_batched(
+            || warmed(s),
+            |mut sim| {
+                sim.run(ticks);
+                black_box(sim.metrics()[1])
+            },
+            BatchSize::LargeInput,
+        )
+    });
+}
+
 fn ticks(c: &mut Criterion) {
     let mut group = c.benchmark_group("epstein-run2");
     for (label, side, ticks) in [("40x40", None, 200u64), ("400x400", Some(400), 5)] {
-        let s = scenario("epstein-run2", side);
-        let agents = warmed(&s).agent_count() as u64;
-        group.throughput(Throughput::Elements(agents * ticks));
-        if side.is_some() {
-            group.sample_size(10);
-        }
-        group.bench_function(BenchmarkId::new(format!("{ticks}-ticks"), label), |b| {
-            b.iter_batched(
-                || warmed(&s),
-                |mut sim| {
-                    sim.run(ticks);
-                    black_box(sim.metrics()[1])
-                },
-                BatchSize::LargeInput,
-            )
-        });
+        stretch(&mut group, label, &scenario("epstein-run2", side), ticks, side.is_some());
     }
     group.finish();
 }
 
 /// The tutorial conflict scenario with every mechanism on: as written (about 1,000 agents on 60x30) and at
-/// `--scale 11` (about 117,000 agents on 660x330).
+/// `--scale 11` (about 126,000 agents on 660x330).
 fn conflict(c: &mut Criterion) {
     let mut group = c.benchmark_group("district-conflict");
     for (label, scale, ticks) in [("scale-1", 1u32, 200u64), ("scale-11", 11, 5)] {
-        let s = scenario("district-conflict", None).scaled(scale);
-        let agents = warmed(&s).agent_count() as u64;
-        group.throughput(Throughput::Elements(agents * ticks));
-        if scale > 1 {
-            group.sample_size(10);
-        }
-        group.bench_function(BenchmarkId::new(format!("{ticks}-ticks"), label), |b| {
-            b.iter_batched(
-                || warmed(&s),
-                |mut sim| {
-                    sim.run(ticks);
-                    black_box(sim.metrics()[1])
-                },
-                BatchSize::LargeInput,
-            )
-        });
+        stretch(&mut group, label, &scenario("district-conflict", None).scaled(scale), ticks, scale > 1);
     }
     group.finish();
 }

@@ -580,16 +580,7 @@ pub(crate) fn update_conflict(
     }
     c.update_contest();
 
-    let event = |kind, value, detail: String| Event {
-        tick: clock.tick,
-        kind,
-        x: None,
-        y: None,
-        actor: None,
-        target: None,
-        value,
-        detail,
-    };
+    let event = |kind, value, detail: String| Event::global(clock.tick, kind, value, detail);
     // Ceasefires expire or break.
     let rng = rngs.get(Stream::Politics);
     let mut changed = false;

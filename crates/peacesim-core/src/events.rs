@@ -119,6 +119,13 @@ pub struct Event {
     pub detail: String,
 }
 
+impl Event {
+    /// An event that concerns no particular cell or agent (a scheduled change, a drought, a faction's shock).
+    pub fn global(tick: u64, kind: EventKind, value: f64, detail: String) -> Self {
+        Event { tick, kind, x: None, y: None, actor: None, target: None, value, detail }
+    }
+}
+
 /// The events of the current tick, cleared when the next tick starts.
 #[derive(Resource, Debug, Default, Clone)]
 pub struct EventLog {

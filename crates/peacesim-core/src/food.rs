@@ -124,16 +124,7 @@ pub(crate) fn update_food(
         let hazard = climate.map_or(0.0, |c| c.hazard_at(clock.tick));
         let rng = rngs.get(Stream::Climate);
         for (d, name) in map.districts.iter().enumerate() {
-            let event = |kind, value| Event {
-                tick: clock.tick,
-                kind,
-                x: None,
-                y: None,
-                actor: None,
-                target: None,
-                value,
-                detail: name.clone(),
-            };
+            let event = |kind, value| Event::global(clock.tick, kind, value, name.clone());
             let mut stochastic = 0.0;
             if let Some(climate) = climate {
                 if food.drought_left[d] > 0 {

@@ -71,16 +71,7 @@ pub(crate) fn reconcile_forces(
                 commands.entity(e).despawn();
                 roster.members.retain(|&m| m != e);
             }
-            log.push(Event {
-                tick: clock.tick,
-                kind: EventKind::Withdraw,
-                x: None,
-                y: None,
-                actor: None,
-                target: None,
-                value: leaving as f64,
-                detail: name.clone(),
-            });
+            log.push(Event::global(clock.tick, EventKind::Withdraw, leaving as f64, name.clone()));
         } else if current.len() < target {
             let mut arrived = 0;
             for _ in current.len()..target {
@@ -91,16 +82,7 @@ pub(crate) fn reconcile_forces(
                 roster.members.push(e);
                 arrived += 1;
             }
-            log.push(Event {
-                tick: clock.tick,
-                kind: EventKind::Deploy,
-                x: None,
-                y: None,
-                actor: None,
-                target: None,
-                value: f64::from(arrived),
-                detail: name.clone(),
-            });
+            log.push(Event::global(clock.tick, EventKind::Deploy, f64::from(arrived), name.clone()));
         }
     }
     resize.pending = pending;

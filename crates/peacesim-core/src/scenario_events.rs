@@ -47,16 +47,7 @@ pub(crate) fn apply_events(
     };
     let rng = rngs.get(Stream::Events);
     for e in due {
-        let event = |kind, value, detail: String| Event {
-            tick,
-            kind,
-            x: None,
-            y: None,
-            actor: None,
-            target: None,
-            value,
-            detail,
-        };
+        let event = |kind, value, detail: String| Event::global(tick, kind, value, detail);
         match e.kind {
             EventSpecKind::Drought => {
                 let Some(map) = &params.map else { continue };

@@ -96,15 +96,6 @@ pub(crate) fn apply_due(
         {
             resize.pending.push(index as u8);
         }
-        log.push(Event {
-            tick,
-            kind: EventKind::ParameterChange,
-            x: None,
-            y: None,
-            actor: None,
-            target: None,
-            value,
-            detail: path.to_string(),
-        });
+        log.push(Event::global(tick, EventKind::ParameterChange, value, path.to_string()));
     }
 }
