@@ -474,3 +474,42 @@ fn a_drought_event_lasts_its_duration() {
         assert_eq!(dry, (first..first + 5).collect::<Vec<_>>(), "drought from tick {start}");
     }
 }
+
+/// Every rate of `[conflict]`, `[displacement]`, `[food]`, `[climate]` and of a faction is a runtime
+/// parameter: the schedule ramps it, and the run uses the new value (here, switching off the hardship of
+/// violence and crowding at day 50 lowers mean grievance from then on, in every one of 5 seeds).
+#[test]
+fn schedules_reach_the_conflict_layers_rates() {
+    use peacesim_scenario::{Ramp, ScheduleEntry};
+    let step = |path: &str, tick: u64, value: f64| ScheduleEntry {
+        path: path.to_owned(),
+        tick: Some(tick),
+        value: Some(value),
+        ramp: None,
+    };
+    let base = quiet();
+    let mut calm = quiet();
+    calm.schedule.push(step("conflict.violence_hardship", 50, 0.0));
+    calm.schedule.push(step("conflict.crowding_hardship", 50, 0.0));
+    calm.schedule.push(ScheduleEntry {
+        path: "factions.rebels.firepower".to_owned(),
+        tick: None,
+        value: None,
+        ramp: Some(Ramp { start: 10, end: Some(20), from: 1.0, to: 2.0, rate: None }),
+    });
+    for path in ["displacement.camp_pull", "food.hardship_weight", "climate.hazard", "factions.army.upkeep"] {
+        calm.schedule.push(step(path, 5, 0.1));
+    }
+    assert!(peacesim_scenario::validate(&calm).is_empty(), "{:?}", peacesim_scenario::validate(&calm));
+    for seed in 1..=5 {
+        let (a, b) = (Run::new(&base, seed, 60), Run::new(&calm, seed, 60));
+        assert_eq!(b.sim.params().factions["rebels"].firepower, 2.0);
+        assert_eq!(b.sim.params().food.as_ref().map(|f| f.hardship_weight), Some(0.1));
+        assert!(b.mean("mean_grievance", 50, 60) < a.mean("mean_grievance", 50, 60), "seed {seed}");
+    }
+    let mut wrong = quiet();
+    wrong.schedule.push(step("conflict.flee_radius", 5, 1.0));
+    let problems = peacesim_scenario::validate(&wrong);
+    assert_eq!(problems[0].0, "schedule[0].path", "{problems:?}");
+    assert!(problems[0].1.contains("not a runtime parameter"), "{problems:?}");
+}

@@ -539,6 +539,9 @@ pub(crate) fn update_conflict(
     let c = &mut *conflict;
     let n = c.factions.len();
     let districts = c.legitimacy_offset.len();
+    // Weights the schedule may change.
+    c.violence_hardship = rules.violence_hardship;
+    c.crowding_hardship = rules.crowding_hardship;
     let keep = (1.0 - rules.violence_decay) as f32;
     let mut sum = 0.0f64;
     for h in &mut c.heat {

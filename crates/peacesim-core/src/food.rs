@@ -117,6 +117,7 @@ pub(crate) fn update_food(
     let Some(spec) = &params.scenario.food else { return };
     let width = params.scenario.grid.width as usize;
     let food = &mut *food;
+    food.weight = spec.hardship_weight; // the schedule may change it
     if let Some(map) = &params.map {
         // Droughts: the scheduled severity per district, the stochastic hazard (one draw per district and
         // tick from the climate stream, so the draws never shift other concerns), and drought events.

@@ -22,7 +22,7 @@ mod validate;
 pub use conflict::FactionKind;
 pub use error::{Diagnostic, ScenarioError};
 pub use model::*;
-pub use params::{ConflictField, FactionField, ParamPath, RUNTIME_PATHS};
+pub use params::{ClimateField, ConflictField, DisplacementField, FactionField, FoodField, ParamPath, RUNTIME_PATHS};
 pub use parse::{Located, Override, parse_located, parse_scenario, parse_scenario_bytes};
 /// TOML values, as taken by [`Override::new`].
 pub use toml::Value as TomlValue;

@@ -1,7 +1,8 @@
 //! Runtime parameters: the scenario values the schedule (and later, what-if injects) may change mid-run,
 //! addressed by the same dotted key paths as `--set`.
 
-use crate::model::Scenario;
+use crate::conflict::{ConflictRules, Displacement, Faction};
+use crate::model::{Climate, Food, Scenario};
 
 /// A parameter that may change while a run is under way.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -24,34 +25,116 @@ pub enum ParamPath {
     MaxAge,
     /// `climate.drought.<district>`: scheduled drought severity in a district.
     Drought(String),
-    /// `conflict.<field>`: instability, services or abuse_impact.
+    /// `conflict.<field>`: any number of `[conflict]` (see [`ConflictField`]).
     Conflict(ConflictField),
-    /// `factions.<name>.<field>`: targeting, recruitment or cohesion (the level cohesion recovers towards).
+    /// `factions.<name>.<field>`: a faction's rates (see [`FactionField`]).
     Faction(String, FactionField),
-    /// `displacement.return_rate`
-    ReturnRate,
+    /// `displacement.<field>`: any number of `[displacement]` except `flee_radius`.
+    Displacement(DisplacementField),
+    /// `food.<field>`: need, hardship_weight or season_amplitude.
+    Food(FoodField),
+    /// `climate.<field>`: hazard, hazard_trend or severity.
+    Climate(ClimateField),
 }
 
-/// Runtime fields of `[conflict]`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum ConflictField {
-    /// `conflict.instability`
-    Instability,
-    /// `conflict.services`
-    Services,
-    /// `conflict.abuse_impact`
-    AbuseImpact,
+/// Declares a field enum with its snake_case keys and the ranges validation accepts.
+macro_rules! fields {
+    ($(#[$doc:meta])* $name:ident { $($variant:ident = $text:literal [$low:expr, $high:expr]),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+        pub enum $name {
+            $(
+                #[doc = concat!("`", $text, "`")]
+                $variant,
+            )+
+        }
+
+        impl $name {
+            /// Every field, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The field's key.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            /// The range validation accepts.
+            pub fn range(self) -> (f64, f64) {
+                match self { $($name::$variant => ($low, $high)),+ }
+            }
+
+            fn parse(text: &str) -> Option<Self> {
+                Self::ALL.iter().copied().find(|f| f.as_str() == text)
+            }
+        }
+    };
 }
 
-/// Runtime fields of a faction.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum FactionField {
-    /// `factions.<name>.targeting`
-    Targeting,
-    /// `factions.<name>.recruitment`
-    Recruitment,
-    /// `factions.<name>.cohesion`
-    Cohesion,
+fields! {
+    /// Runtime fields of `[conflict]`.
+    ConflictField {
+        Instability = "instability" [0.0, 1.0],
+        ShockRate = "shock_rate" [0.0, 1.0],
+        SplitCohesion = "split_cohesion" [0.0, 1.0],
+        HitProbability = "hit_probability" [0.0, 1.0],
+        UrbanDefence = "urban_defence" [0.0, 10.0],
+        RoughDefence = "rough_defence" [0.0, 10.0],
+        UncontestedTargeting = "uncontested_targeting" [0.0, 1.0],
+        ScarcityPredation = "scarcity_predation" [0.0, 100.0],
+        Desertion = "desertion" [0.0, 1.0],
+        RecruitGrievance = "recruit_grievance" [-1.0, 1.0],
+        ViolenceDecay = "violence_decay" [0.0, 1.0],
+        ViolenceHardship = "violence_hardship" [0.0, 1.0],
+        CrowdingHardship = "crowding_hardship" [0.0, 1.0],
+        AbuseImpact = "abuse_impact" [0.0, 1.0],
+        Services = "services" [0.0, 1.0],
+        LegitimacyRecovery = "legitimacy_recovery" [0.0, 1.0],
+    }
+}
+
+fields! {
+    /// Runtime fields of a faction.
+    FactionField {
+        Targeting = "targeting" [0.0, 1.0],
+        Recruitment = "recruitment" [0.0, 1.0],
+        Cohesion = "cohesion" [0.0, 1.0],
+        Firepower = "firepower" [0.0, 1e9],
+        Income = "income" [0.0, 1e9],
+        Upkeep = "upkeep" [0.0, 1e9],
+        RecruitCost = "recruit_cost" [1e-9, 1e9],
+    }
+}
+
+fields! {
+    /// Runtime fields of `[displacement]`.
+    DisplacementField {
+        FleeViolence = "flee_violence" [1e-9, 1e6],
+        FleeHunger = "flee_hunger" [0.0, 1.0],
+        ConflictMove = "conflict_move" [0.0, 1.0],
+        CampMove = "camp_move" [0.0, 1.0],
+        OtherMove = "other_move" [0.0, 1.0],
+        CampPull = "camp_pull" [0.0, 1e6],
+        ReturnRate = "return_rate" [0.0, 1.0],
+        ReturnViolence = "return_violence" [0.0, 1e6],
+    }
+}
+
+fields! {
+    /// Runtime fields of `[food]`.
+    FoodField {
+        Need = "need" [1e-12, 1e12],
+        HardshipWeight = "hardship_weight" [0.0, 1.0],
+        SeasonAmplitude = "season_amplitude" [0.0, 1.0],
+    }
+}
+
+fields! {
+    /// Runtime fields of `[climate]`.
+    ClimateField {
+        Hazard = "hazard" [0.0, 1.0],
+        HazardTrend = "hazard_trend" [-1.0, 100.0],
+        Severity = "severity" [0.0, 1.0],
+    }
 }
 
 /// Every runtime parameter path pattern, for documentation and error messages.
@@ -65,13 +148,11 @@ pub const RUNTIME_PATHS: &[&str] = &[
     "demography.clone_probability",
     "demography.max_age",
     "climate.drought.<district>",
-    "conflict.instability",
-    "conflict.services",
-    "conflict.abuse_impact",
-    "factions.<name>.targeting",
-    "factions.<name>.recruitment",
-    "factions.<name>.cohesion",
-    "displacement.return_rate",
+    "conflict.<field> (any number of [conflict])",
+    "factions.<name>.<targeting|recruitment|cohesion|firepower|income|upkeep|recruit_cost>",
+    "displacement.<field> (any number but flee_radius)",
+    "food.<need|hardship_weight|season_amplitude>",
+    "climate.<hazard|hazard_trend|severity>",
 ];
 
 impl ParamPath {
@@ -120,32 +201,35 @@ impl ParamPath {
                 }
                 ParamPath::Drought((*district).to_owned())
             }
-            ["conflict", field @ ("instability" | "services" | "abuse_impact")] => {
+            ["conflict", field] if ConflictField::parse(field).is_some() => {
                 if !scenario.has_conflict() {
                     return Err("this scenario has no factions, [conflict] or [displacement]".to_owned());
                 }
-                ParamPath::Conflict(match *field {
-                    "instability" => ConflictField::Instability,
-                    "services" => ConflictField::Services,
-                    _ => ConflictField::AbuseImpact,
-                })
+                ParamPath::Conflict(ConflictField::parse(field).unwrap_or(ConflictField::Instability))
             }
-            ["factions", name, field @ ("targeting" | "recruitment" | "cohesion")] => {
+            ["factions", name, field] if FactionField::parse(field).is_some() => {
                 if !scenario.factions.contains_key(*name) {
                     return Err(format!("there is no faction named `{name}` in this scenario"));
                 }
-                let field = match *field {
-                    "targeting" => FactionField::Targeting,
-                    "recruitment" => FactionField::Recruitment,
-                    _ => FactionField::Cohesion,
-                };
-                ParamPath::Faction((*name).to_owned(), field)
+                ParamPath::Faction((*name).to_owned(), FactionField::parse(field).unwrap_or(FactionField::Targeting))
             }
-            ["displacement", "return_rate"] => {
+            ["displacement", field] if DisplacementField::parse(field).is_some() => {
                 if scenario.displacement.is_none() {
                     return Err("this scenario has no [displacement] table".to_owned());
                 }
-                ParamPath::ReturnRate
+                ParamPath::Displacement(DisplacementField::parse(field).unwrap_or(DisplacementField::ReturnRate))
+            }
+            ["food", field] if FoodField::parse(field).is_some() => {
+                if scenario.food.is_none() {
+                    return Err("this scenario has no [food] table".to_owned());
+                }
+                ParamPath::Food(FoodField::parse(field).unwrap_or(FoodField::Need))
+            }
+            ["climate", field] if ClimateField::parse(field).is_some() => {
+                if scenario.climate.is_none() {
+                    return Err("this scenario has no [climate] table".to_owned());
+                }
+                ParamPath::Climate(ClimateField::parse(field).unwrap_or(ClimateField::Hazard))
             }
             _ => {
                 return Err(format!(
@@ -163,10 +247,12 @@ impl ParamPath {
             ParamPath::Legitimacy
             | ParamPath::ForceDensity(_)
             | ParamPath::CloneProbability
-            | ParamPath::Drought(_)
-            | ParamPath::Conflict(_)
-            | ParamPath::Faction(..)
-            | ParamPath::ReturnRate => (0.0, 1.0),
+            | ParamPath::Drought(_) => (0.0, 1.0),
+            ParamPath::Conflict(f) => f.range(),
+            ParamPath::Faction(_, f) => f.range(),
+            ParamPath::Displacement(f) => f.range(),
+            ParamPath::Food(f) => f.range(),
+            ParamPath::Climate(f) => f.range(),
             ParamPath::Threshold => (-1.0, 1.0),
             ParamPath::ArrestConstant => (0.0, 1e6),
             ParamPath::JailTermMax | ParamPath::ForceCount(_) => (0.0, f64::from(u32::MAX)),
@@ -193,20 +279,15 @@ impl ParamPath {
             ParamPath::Drought(district) => {
                 scenario.climate.as_ref().and_then(|c| c.drought.get(district).copied()).unwrap_or(0.0)
             }
-            ParamPath::Conflict(field) => {
-                let rules = scenario.conflict.clone().unwrap_or_default();
-                match field {
-                    ConflictField::Instability => rules.instability,
-                    ConflictField::Services => rules.services,
-                    ConflictField::AbuseImpact => rules.abuse_impact,
-                }
+            ParamPath::Conflict(field) => *conflict_field(&mut scenario.conflict.clone().unwrap_or_default(), *field),
+            ParamPath::Faction(name, field) => {
+                scenario.factions.get(name).map_or(0.0, |f| *faction_field(&mut f.clone(), *field))
             }
-            ParamPath::Faction(name, field) => scenario.factions.get(name).map_or(0.0, |f| match field {
-                FactionField::Targeting => f.targeting,
-                FactionField::Recruitment => f.recruitment,
-                FactionField::Cohesion => f.cohesion,
-            }),
-            ParamPath::ReturnRate => scenario.displacement.as_ref().map_or(0.0, |d| d.return_rate),
+            ParamPath::Displacement(field) => {
+                scenario.displacement.clone().map_or(0.0, |mut d| *displacement_field(&mut d, *field))
+            }
+            ParamPath::Food(field) => scenario.food.clone().map_or(0.0, |mut f| *food_field(&mut f, *field)),
+            ParamPath::Climate(field) => scenario.climate.clone().map_or(0.0, |mut c| *climate_field(&mut c, *field)),
         }
     }
 
@@ -247,25 +328,26 @@ impl ParamPath {
                 }
             }
             ParamPath::Conflict(field) => {
-                let rules = scenario.conflict.get_or_insert_with(Default::default);
-                match field {
-                    ConflictField::Instability => rules.instability = value,
-                    ConflictField::Services => rules.services = value,
-                    ConflictField::AbuseImpact => rules.abuse_impact = value,
-                }
+                *conflict_field(scenario.conflict.get_or_insert_with(Default::default), *field) = value;
             }
             ParamPath::Faction(name, field) => {
                 if let Some(f) = scenario.factions.get_mut(name) {
-                    match field {
-                        FactionField::Targeting => f.targeting = value,
-                        FactionField::Recruitment => f.recruitment = value,
-                        FactionField::Cohesion => f.cohesion = value,
-                    }
+                    *faction_field(f, *field) = value;
                 }
             }
-            ParamPath::ReturnRate => {
+            ParamPath::Displacement(field) => {
                 if let Some(d) = scenario.displacement.as_mut() {
-                    d.return_rate = value;
+                    *displacement_field(d, *field) = value;
+                }
+            }
+            ParamPath::Food(field) => {
+                if let Some(f) = scenario.food.as_mut() {
+                    *food_field(f, *field) = value;
+                }
+            }
+            ParamPath::Climate(field) => {
+                if let Some(c) = scenario.climate.as_mut() {
+                    *climate_field(c, *field) = value;
                 }
             }
         }
@@ -292,21 +374,73 @@ impl std::fmt::Display for ParamPath {
             ParamPath::CloneProbability => f.write_str("demography.clone_probability"),
             ParamPath::MaxAge => f.write_str("demography.max_age"),
             ParamPath::Drought(district) => write!(f, "climate.drought.{district}"),
-            ParamPath::Conflict(field) => f.write_str(match field {
-                ConflictField::Instability => "conflict.instability",
-                ConflictField::Services => "conflict.services",
-                ConflictField::AbuseImpact => "conflict.abuse_impact",
-            }),
-            ParamPath::Faction(name, field) => write!(
-                f,
-                "factions.{name}.{}",
-                match field {
-                    FactionField::Targeting => "targeting",
-                    FactionField::Recruitment => "recruitment",
-                    FactionField::Cohesion => "cohesion",
-                }
-            ),
-            ParamPath::ReturnRate => f.write_str("displacement.return_rate"),
+            ParamPath::Conflict(field) => write!(f, "conflict.{}", field.as_str()),
+            ParamPath::Faction(name, field) => write!(f, "factions.{name}.{}", field.as_str()),
+            ParamPath::Displacement(field) => write!(f, "displacement.{}", field.as_str()),
+            ParamPath::Food(field) => write!(f, "food.{}", field.as_str()),
+            ParamPath::Climate(field) => write!(f, "climate.{}", field.as_str()),
         }
+    }
+}
+
+fn conflict_field(r: &mut ConflictRules, field: ConflictField) -> &mut f64 {
+    match field {
+        ConflictField::Instability => &mut r.instability,
+        ConflictField::ShockRate => &mut r.shock_rate,
+        ConflictField::SplitCohesion => &mut r.split_cohesion,
+        ConflictField::HitProbability => &mut r.hit_probability,
+        ConflictField::UrbanDefence => &mut r.urban_defence,
+        ConflictField::RoughDefence => &mut r.rough_defence,
+        ConflictField::UncontestedTargeting => &mut r.uncontested_targeting,
+        ConflictField::ScarcityPredation => &mut r.scarcity_predation,
+        ConflictField::Desertion => &mut r.desertion,
+        ConflictField::RecruitGrievance => &mut r.recruit_grievance,
+        ConflictField::ViolenceDecay => &mut r.violence_decay,
+        ConflictField::ViolenceHardship => &mut r.violence_hardship,
+        ConflictField::CrowdingHardship => &mut r.crowding_hardship,
+        ConflictField::AbuseImpact => &mut r.abuse_impact,
+        ConflictField::Services => &mut r.services,
+        ConflictField::LegitimacyRecovery => &mut r.legitimacy_recovery,
+    }
+}
+
+fn faction_field(f: &mut Faction, field: FactionField) -> &mut f64 {
+    match field {
+        FactionField::Targeting => &mut f.targeting,
+        FactionField::Recruitment => &mut f.recruitment,
+        FactionField::Cohesion => &mut f.cohesion,
+        FactionField::Firepower => &mut f.firepower,
+        FactionField::Income => &mut f.income,
+        FactionField::Upkeep => &mut f.upkeep,
+        FactionField::RecruitCost => &mut f.recruit_cost,
+    }
+}
+
+fn displacement_field(d: &mut Displacement, field: DisplacementField) -> &mut f64 {
+    match field {
+        DisplacementField::FleeViolence => &mut d.flee_violence,
+        DisplacementField::FleeHunger => &mut d.flee_hunger,
+        DisplacementField::ConflictMove => &mut d.conflict_move,
+        DisplacementField::CampMove => &mut d.camp_move,
+        DisplacementField::OtherMove => &mut d.other_move,
+        DisplacementField::CampPull => &mut d.camp_pull,
+        DisplacementField::ReturnRate => &mut d.return_rate,
+        DisplacementField::ReturnViolence => &mut d.return_violence,
+    }
+}
+
+fn food_field(f: &mut Food, field: FoodField) -> &mut f64 {
+    match field {
+        FoodField::Need => &mut f.need,
+        FoodField::HardshipWeight => &mut f.hardship_weight,
+        FoodField::SeasonAmplitude => &mut f.season_amplitude,
+    }
+}
+
+fn climate_field(c: &mut Climate, field: ClimateField) -> &mut f64 {
+    match field {
+        ClimateField::Hazard => &mut c.hazard,
+        ClimateField::HazardTrend => &mut c.hazard_trend,
+        ClimateField::Severity => &mut c.severity,
     }
 }
