@@ -590,15 +590,16 @@ pub(crate) fn update_conflict(
     let mut i = 0;
     while i < c.ceasefires.len() {
         let cf = c.ceasefires[i];
-        let pair = format!("{}/{}", c.factions[cf.a as usize].name, c.factions[cf.b as usize].name);
-        if clock.tick >= cf.until {
-            log.push(event(EventKind::CeasefireEnd, 0.0, pair));
+        let kind = if clock.tick >= cf.until {
+            EventKind::CeasefireEnd
         } else if cf.hazard > 0.0 && rng.random_bool(cf.hazard) {
-            log.push(event(EventKind::CeasefireBroken, 0.0, pair));
+            EventKind::CeasefireBroken
         } else {
             i += 1;
             continue;
-        }
+        };
+        let pair = format!("{}/{}", c.factions[cf.a as usize].name, c.factions[cf.b as usize].name);
+        log.push(event(kind, 0.0, pair));
         c.ceasefires.remove(i);
         changed = true;
     }
@@ -769,7 +770,11 @@ pub(crate) fn fighters_act(
     let grid = &mut *grid;
     let rules = params.scenario.conflict.clone().unwrap_or_default();
     let scenario = &params.scenario;
-    let specs: Vec<&peacesim_scenario::conflict::Faction> = scenario.factions.values().collect();
+    // At most eight factions (validated): their specs in index order, without a per-tick allocation.
+    let mut specs: [Option<&peacesim_scenario::conflict::Faction>; 8] = [None; 8];
+    for (slot, spec) in specs.iter_mut().zip(scenario.factions.values()) {
+        *slot = Some(spec);
+    }
     let mut order = std::mem::take(&mut c.order);
     order.clear();
     order.extend_from_slice(&roster.fighters);
@@ -794,7 +799,7 @@ pub(crate) fn fighters_act(
         }
         let (mut at, me) = (*pos, *fighter);
         let f = me.faction as usize;
-        let spec = specs[f];
+        let Some(spec) = specs[f] else { continue };
         let shape: &Neighbourhood = &params.faction_vision[f];
         let government = c.government == Some(me.faction);
 
