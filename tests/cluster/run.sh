@@ -83,6 +83,16 @@ alive() { # alive NAME PID: PID is running and is NAME
     ! grep -q '^State:[[:space:]]*Z' "/proc/$pid/status" 2>/dev/null
 }
 
+# starting NAME PID: alive, or still the launcher (bash after fork, setpriv) in the instant before it execs
+# NAME; start-up loops use this so that a slow exec is not mistaken for a daemon that died.
+starting() {
+    alive "$1" "$2" && return 0
+    local comm
+    [[ -n $2 && -r /proc/$2/comm ]] || return 1
+    comm=$(cat "/proc/$2/comm" 2>/dev/null) || return 1
+    [[ $comm == setpriv || $comm == bash ]] && ! grep -q '^State:[[:space:]]*Z' "/proc/$2/status" 2>/dev/null
+}
+
 pid_of() { cat "$work/pids/$1.pid" 2>/dev/null || true; }
 
 stop_daemon() { # stop_daemon NAME: TERM, then KILL after 15 s
@@ -214,7 +224,7 @@ else
     echo $! >"$work/pids/munged.pid"
     for ((i = 0; i < 50; i++)); do
         munge_ok && break
-        alive munged "$(pid_of munged)" || break
+        starting munged "$(pid_of munged)" || break
         sleep 0.2
     done
     if ! munge_ok; then
@@ -297,7 +307,7 @@ state=
 while :; do
     state=$(sinfo -h -n "$node" -o %T 2>/dev/null || true)
     [[ $state == idle ]] && break
-    if ! alive slurmctld "$(pid_of slurmctld)" || ! alive slurmd "$(pid_of slurmd)"; then
+    if ! starting slurmctld "$(pid_of slurmctld)" || ! starting slurmd "$(pid_of slurmd)"; then
         daemon_logs
         die "a Slurm daemon exited during start-up (node state: '${state:-none}')"
     fi
