@@ -374,10 +374,7 @@ impl Conflict {
         if !self.enabled {
             return hardship;
         }
-        let d = self.district_of_cell[index];
-        let crowding = if d == u16::MAX { 0.0 } else { self.crowding[d as usize] };
-        let violence = f64::from(self.heat[index]).min(1.0);
-        (hardship + self.violence_hardship * violence + self.crowding_hardship * crowding).min(1.0)
+        self.hardship_in(hardship, index, self.district_of_cell[index])
     }
 
     /// [`Conflict::hardship`] when the caller knows the cell's district `d` (saves a lookup).
@@ -400,10 +397,7 @@ impl Conflict {
         if !self.enabled {
             return legitimacy;
         }
-        match self.district_of_cell[index] {
-            u16::MAX => legitimacy,
-            d => (legitimacy + self.legitimacy_offset[d as usize]).clamp(0.0, 1.0),
-        }
+        self.legitimacy_in(legitimacy, self.district_of_cell[index])
     }
 
     /// The index of the terrain defence multiplier at a cell.

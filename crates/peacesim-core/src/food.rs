@@ -79,10 +79,7 @@ impl FoodState {
         if self.weight == 0.0 {
             return hardship;
         }
-        match self.district_of_cell.get(index) {
-            Some(&d) if d != u16::MAX => (hardship + self.weight * self.insecurity[d as usize]).min(1.0),
-            _ => hardship,
-        }
+        self.hardship_in(hardship, self.district_of_cell.get(index).copied().unwrap_or(u16::MAX))
     }
 
     /// [`FoodState::hardship`] for a citizen in district `d` (`u16::MAX`: none), when the caller already
