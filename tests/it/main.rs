@@ -8,6 +8,7 @@ mod conflict;
 mod determinism;
 mod epstein;
 mod map;
+mod peacekeeping;
 mod scenarios;
 
 use peacesim_core::Simulation;
@@ -41,4 +42,48 @@ pub(crate) fn series(s: &Scenario, seed: u64, ticks: u64, metric: &str) -> Vec<f
         out.push(sim.metrics()[column]);
     }
     out
+}
+
+/// Every metric of every tick 0..=ticks, as columns.
+pub(crate) struct Run {
+    pub(crate) names: Vec<String>,
+    pub(crate) rows: Vec<Vec<f64>>,
+    pub(crate) sim: Simulation,
+}
+
+impl Run {
+    pub(crate) fn new(s: &Scenario, seed: u64, ticks: u64) -> Run {
+        let mut sim = simulation(s, seed);
+        sim.set_event_recording(false);
+        let names = sim.metric_names().to_vec();
+        let mut rows = vec![sim.metrics().to_vec()];
+        for _ in 0..ticks {
+            sim.step();
+            rows.push(sim.metrics().to_vec());
+        }
+        Run { names, rows, sim }
+    }
+
+    pub(crate) fn column(&self, name: &str) -> Vec<f64> {
+        let i = self.names.iter().position(|n| n == name).unwrap_or_else(|| panic!("no metric {name}"));
+        self.rows.iter().map(|r| r[i]).collect()
+    }
+
+    /// Sum of a metric over ticks `from..=to`.
+    pub(crate) fn sum(&self, name: &str, from: usize, to: usize) -> f64 {
+        self.column(name)[from..=to].iter().sum()
+    }
+
+    /// Mean of a metric over ticks `from..=to`.
+    pub(crate) fn mean(&self, name: &str, from: usize, to: usize) -> f64 {
+        self.sum(name, from, to) / (to - from + 1) as f64
+    }
+}
+
+/// The paired t statistic of differences: mean / (sd / sqrt(n)).
+pub(crate) fn paired_t(differences: &[f64]) -> f64 {
+    let n = differences.len() as f64;
+    let mean = differences.iter().sum::<f64>() / n;
+    let sd = (differences.iter().map(|d| (d - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+    if sd == 0.0 { 0.0 } else { mean / (sd / n.sqrt()) }
 }

@@ -10,6 +10,7 @@ use crate::forces::{ForceMember, draw_jail_term};
 use crate::grid::{
     FORCE, GROUP_MASK, GROUP_SHIFT, Grid, JAILED, Neighbourhood, OCCUPIED, Position, WATER, citizen_flags,
 };
+use crate::peacekeeping::Peacekeeping;
 use crate::rng::{RngStreams, Stream};
 use crate::world::{AgentId, Clock, Params, Roster, Tally};
 use bevy_ecs::prelude::*;
@@ -36,6 +37,8 @@ struct Turn<'a, 'w, 's> {
     conflict: &'a mut Conflict,
     /// Stable ids, read only when an event names an agent (kept out of the hot queries).
     ids: &'a Query<'w, 's, &'static AgentId>,
+    /// Police of peacekeeping missions, counted as cops.
+    peacekeeping: &'a Peacekeeping,
 }
 
 impl Turn<'_, '_, '_> {
@@ -62,6 +65,7 @@ pub(crate) fn activate_agents(
     mut roster: ResMut<Roster>,
     mut log: ResMut<EventLog>,
     mut tally: ResMut<Tally>,
+    peacekeeping: Res<Peacekeeping>,
     params: Res<Params>,
     clock: Res<Clock>,
 ) {
@@ -91,6 +95,7 @@ pub(crate) fn activate_agents(
         ids: &ids,
         food: &food,
         conflict: &mut conflict,
+        peacekeeping: &peacekeeping,
     };
     for &(entity, is_member) in &order {
         if is_member {
@@ -195,7 +200,11 @@ fn citizen_turn(entity: Entity, t: &mut Turn<'_, '_, '_>, citizens: &mut Citizen
         };
         let (active, p) = if g_value > rules.threshold {
             // Look around: security forces, and actives of the agent's own group, within vision.
-            let (forces, actives) = t.grid.count_forces_and_actives(*pos, shape, c.group);
+            let (mut forces, actives) = t.grid.count_forces_and_actives(*pos, shape, c.group);
+            if t.peacekeeping.enabled {
+                // Police of a peacekeeping mission nearby count as cops.
+                forces += t.peacekeeping.cops_at(index);
+            }
             let ratio = arrest_ratio(rules.arrest_ratio, forces, actives + 1);
             let p = t.params.arrest_probability(ratio);
             (is_active(g_value, net_risk(c.risk_aversion, p), rules.threshold), p)

@@ -12,6 +12,7 @@ use crate::grid::{
     FIGHTER, FORCE, GROUP_MASK, GROUP_SHIFT, Grid, JAILED, Neighbourhood, OCCUPIED, Position, WATER, citizen_flags,
     fighter_flags,
 };
+use crate::peacekeeping::{Attack, IncidentKind, Peacekeeping, interposes, protected};
 use crate::rng::{RngStreams, Stream};
 use crate::world::{AgentId, Clock, Params, Roster, Tally};
 use bevy_ecs::prelude::*;
@@ -73,6 +74,8 @@ pub struct Ceasefire {
     pub until: u64,
     /// Probability per tick that it breaks.
     pub hazard: f64,
+    /// Added to the hazard by violations nobody detected.
+    pub pressure: f64,
 }
 
 /// Counts of one tick (reset when the next starts).
@@ -98,6 +101,8 @@ pub struct ConflictTally {
     pub returns: u64,
     /// Civilians killed by government fighters, per district (abuses, which lower legitimacy there).
     pub abuses: Vec<u32>,
+    /// Ceasefire violations.
+    pub violations: u64,
 }
 
 /// The conflict layer's state.
@@ -117,6 +122,8 @@ pub struct Conflict {
     pub ceasefires: Vec<Ceasefire>,
     /// Per faction, a bit mask of the factions it fights (relation below 0 and no ceasefire).
     pub hostile: [u8; 8],
+    /// Per faction, a bit mask of the hostile factions it has a ceasefire with.
+    pub truce: [u8; 8],
     /// The government faction, if any.
     pub government: Option<u8>,
     /// Controlling faction per cell ([`UNCONTROLLED`] for none).
@@ -239,6 +246,7 @@ impl Conflict {
             relation,
             ceasefires: Vec::new(),
             hostile: [0; 8],
+            truce: [0; 8],
             control,
             terrain: map.terrain.clone(),
             district_control: vec![0; districts * n],
@@ -283,7 +291,7 @@ impl Conflict {
         self.tally.civilian_deaths = [0; 4];
         let t = &mut self.tally;
         (t.disaster_deaths, t.recruits, t.desertions, t.allegiance_shifts) = (0, 0, 0, 0);
-        (t.reinforcements, t.flights, t.returns) = (0, 0, 0);
+        (t.reinforcements, t.flights, t.returns, t.violations) = (0, 0, 0, 0);
     }
 
     /// Number of factions.
@@ -301,14 +309,19 @@ impl Conflict {
     pub fn update_hostility(&mut self) {
         let n = self.factions.len();
         self.hostile = [0; 8];
+        self.truce = [0; 8];
         for a in 0..n {
             for b in 0..n {
                 let ceasefire = self
                     .ceasefires
                     .iter()
                     .any(|c| (c.a as usize, c.b as usize) == (a, b) || (c.a as usize, c.b as usize) == (b, a));
-                if a != b && self.relation[a * n + b] < 0.0 && !ceasefire {
-                    self.hostile[a] |= 1 << b;
+                if a != b && self.relation[a * n + b] < 0.0 {
+                    if ceasefire {
+                        self.truce[a] |= 1 << b;
+                    } else {
+                        self.hostile[a] |= 1 << b;
+                    }
                 }
             }
         }
@@ -586,7 +599,7 @@ pub(crate) fn update_conflict(
         let cf = c.ceasefires[i];
         let kind = if clock.tick >= cf.until {
             EventKind::CeasefireEnd
-        } else if cf.hazard > 0.0 && rng.random_bool(cf.hazard) {
+        } else if cf.hazard + cf.pressure > 0.0 && rng.random_bool((cf.hazard + cf.pressure).min(1.0)) {
             EventKind::CeasefireBroken
         } else {
             i += 1;
@@ -753,6 +766,7 @@ pub(crate) fn fighters_act(
     mut roster: ResMut<Roster>,
     mut log: ResMut<EventLog>,
     mut tally: ResMut<Tally>,
+    mut peacekeeping: ResMut<Peacekeeping>,
     food: Res<FoodState>,
     params: Res<Params>,
     clock: Res<Clock>,
@@ -760,6 +774,8 @@ pub(crate) fn fighters_act(
     if roster.fighters.is_empty() {
         return;
     }
+    let pk = &mut *peacekeeping;
+    let pk_rules = params.scenario.peacekeeping.as_ref().filter(|_| pk.enabled);
     let c = &mut *conflict;
     let grid = &mut *grid;
     let rules = params.scenario.conflict.clone().unwrap_or_default();
@@ -772,7 +788,7 @@ pub(crate) fn fighters_act(
     let mut order = std::mem::take(&mut c.order);
     order.clear();
     order.extend_from_slice(&roster.fighters);
-    let rng = rngs.get(Stream::Conflict);
+    let (rng, pk_rng) = rngs.pair(Stream::Conflict, Stream::Peacekeeping);
     order.shuffle(rng);
     let id_of = |e: Entity| ids.get(e).ok().copied();
     let ev = |kind, at: Position, actor: Option<AgentId>, target: Option<AgentId>, value, detail: String| Event {
@@ -839,7 +855,12 @@ pub(crate) fn fighters_act(
             if let Some(target) = grid.nth(at, shape, k, hostile).map(|i| grid.position(i)) {
                 let adjacent = at.x.abs_diff(target.x) <= 1 && at.y.abs_diff(target.y) <= 1;
                 if adjacent {
-                    let p = (rules.hit_probability * spec.firepower * c.defence(&rules, grid.index(target))).min(1.0);
+                    let mut p =
+                        (rules.hit_probability * spec.firepower * c.defence(&rules, grid.index(target))).min(1.0);
+                    if pk.enabled {
+                        // Soldiers nearby deter fighting (Hultman, Kathman & Shannon 2014).
+                        p *= pk.battle_factor(grid.index(at));
+                    }
                     if rng.random_bool(p)
                         && let Some(victim) = grid.occupant(target)
                         && let Ok((_, mut v)) = fighters.get_mut(victim)
@@ -871,6 +892,65 @@ pub(crate) fn fighters_act(
         } else {
             let here = grid.index(at);
             let d = c.district_of_cell[here];
+            let mut acted = false;
+            // Ceasefire violations: shots across the line at a fighter of a faction it has a ceasefire with.
+            if rules.ceasefire_violation > 0.0 && c.truce[f] != 0 {
+                let tmask = c.truce[f];
+                let foe = |fl: u8| {
+                    fl & (FORCE | FIGHTER) == FORCE | FIGHTER && (tmask >> ((fl & GROUP_MASK) >> GROUP_SHIFT)) & 1 == 1
+                };
+                let m = grid.count(at, shape, foe);
+                if m > 0 && rng.random_bool(rules.ceasefire_violation) {
+                    let k = rng.random_range(0..m);
+                    if let Some(target) = grid.nth(at, shape, k, foe).map(|i| grid.position(i))
+                        && let Some(victim) = grid.occupant(target)
+                    {
+                        acted = true;
+                        let tf = (grid.flags(target) & GROUP_MASK) >> GROUP_SHIFT;
+                        let adjacent = at.x.abs_diff(target.x) <= 1 && at.y.abs_diff(target.y) <= 1;
+                        let p = rules.hit_probability * spec.firepower * c.defence(&rules, grid.index(target));
+                        if adjacent
+                            && rng.random_bool(p.min(1.0))
+                            && let Ok((_, mut v)) = fighters.get_mut(victim)
+                            && v.alive
+                        {
+                            v.alive = false;
+                            let vf = v.faction as usize;
+                            grid.clear(target);
+                            c.factions[vf].fighters -= 1;
+                            c.tally.combatant_deaths[vf] += 1;
+                            c.deposit(target, rules.violence_radius);
+                            let detail = c.factions[vf].name.clone();
+                            log.push(ev(EventKind::CombatDeath, target, id_of(e), id_of(victim), 0.0, detail));
+                        }
+                        c.tally.violations += 1;
+                        let pair = format!("{}/{}", c.factions[f].name, c.factions[tf as usize].name);
+                        log.push(ev(EventKind::CeasefireViolation, target, id_of(e), id_of(victim), 0.0, pair));
+                        if pk.enabled {
+                            pk.fresh.push((target, IncidentKind::CeasefireViolation(me.faction, tf)));
+                        } else if let Some(cf) = c
+                            .ceasefires
+                            .iter_mut()
+                            .find(|cf| (cf.a, cf.b) == (me.faction, tf) || (cf.a, cf.b) == (tf, me.faction))
+                        {
+                            // Nobody is watching: every violation goes unanswered.
+                            cf.pressure += rules.violation_escalation;
+                        }
+                    }
+                }
+            }
+            // Fighters of a faction that withdrew its consent attack peacekeepers in range.
+            if let Some(pr) = pk_rules
+                && !acted
+                && pk.near[here] != 0
+                && pk.consent[f] < 1.0
+                && pk_rng.random_bool((pr.attack_rate * (1.0 - pk.consent[f])).clamp(0.0, 1.0))
+            {
+                let unit = pk.units[pk.near[here] as usize - 1];
+                pk.attacks.push(Attack { unit, attacker: e, faction: me.faction, cell: at });
+                log.push(ev(EventKind::PeacekeepersAttacked, at, id_of(e), None, 0.0, c.factions[f].name.clone()));
+                acted = true;
+            }
             let contest = if d == u16::MAX { 0.0 } else { c.contest[d as usize] };
             let floor = rules.uncontested_targeting;
             // Indiscipline: a faction whose cohesion has fallen abuses civilians more (Humphreys & Weinstein
@@ -883,10 +963,13 @@ pub(crate) fn fighters_act(
             // resource-competition channel of climate and conflict; Hsiang, Burke & Miguel 2013).
             let hunger = if d == u16::MAX { 0.0 } else { food.insecurity.get(d as usize).copied().unwrap_or(0.0) };
             let scarcity = 1.0 + rules.scarcity_predation * hunger;
-            let p_attack =
+            let mut p_attack =
                 spec.targeting * (floor + (1.0 - floor) * contest) * discipline * scarcity * f64::from(1 + dissent);
-            let mut acted = false;
-            if p_attack > 0.0 && rng.random_bool(p_attack.min(1.0)) {
+            if pk.enabled {
+                // Peacekeepers nearby deter attacks on civilians, the government's much less (Fjelde et al. 2019).
+                p_attack *= pk.attack_factor(here, government);
+            }
+            if !acted && p_attack > 0.0 && rng.random_bool(p_attack.min(1.0)) {
                 let n = if dissent > 0 { dissent } else { grid.count(at, shape, is_civilian) };
                 if n > 0 {
                     let k = rng.random_range(0..n);
@@ -895,10 +978,26 @@ pub(crate) fn fighters_act(
                     } else {
                         grid.nth(at, shape, k, is_civilian).map(|i| grid.position(i))
                     };
-                    if let Some(cell) = cell
+                    let vd = cell.map_or(u16::MAX, |p| c.district_of_cell[grid.index(p)]);
+                    if let (Some(pr), Some(p)) = (pk_rules, cell)
+                        && interposes(pk, grid.index(p), pk_rng)
+                    {
+                        // An armed unit next to the victim steps in.
+                        protected(pk, vd, pr.protection_trust);
+                        log.push(ev(EventKind::CivilianProtected, p, id_of(e), None, 0.0, c.factions[f].name.clone()));
+                        acted = true;
+                    } else if let Some(cell) = cell
                         && let Some(victim) = grid.occupant(cell)
                         && let Ok((_, mut v)) = citizens.get_mut(victim)
                     {
+                        if let Some(pr) = pk_rules {
+                            pk.fresh.push((cell, IncidentKind::CivilianKilled));
+                            if pk.guard[grid.index(cell)] > 0.0 && vd != u16::MAX {
+                                // Killed within sight of peacekeepers: a failure to protect.
+                                let t = &mut pk.trust[vd as usize];
+                                *t -= pr.failure_trust * *t;
+                            }
+                        }
                         v.state = CitizenState::Dead;
                         grid.clear(cell);
                         tally.removed += 1;

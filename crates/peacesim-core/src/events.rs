@@ -61,6 +61,28 @@ pub enum EventKind {
     Flee,
     /// A displaced civilian went home.
     Return,
+    /// Fighters of two factions under a ceasefire fired on each other (`detail` = `a/b`).
+    CeasefireViolation,
+    /// An armed peacekeeping unit next to an attack stopped it (`detail` = contingent).
+    CivilianProtected,
+    /// Fighters attacked a peacekeeping unit (`detail` = faction).
+    PeacekeepersAttacked,
+    /// A peacekeeper was killed (`detail` = contingent).
+    PeacekeeperKilled,
+    /// A unit reached an incident (`value` = days since it happened, `detail` = contingent).
+    IncidentReached,
+    /// A contingent deployed (`detail` = contingent, `value` = people).
+    ContingentDeployed,
+    /// A contingent was reinforced (`detail` = contingent, `value` = people).
+    ContingentReinforced,
+    /// Part of a contingent went home (`detail` = contingent, `value` = people).
+    Drawdown,
+    /// A contingent left the mission (`detail` = contingent, `value` = people).
+    ContingentWithdrawn,
+    /// A mission's mandate changed (`detail` = `mission:mandate`).
+    MandateChange,
+    /// A mission's host consent changed (`detail` = mission, `value` = consent).
+    ConsentChange,
 }
 
 impl EventKind {
@@ -94,6 +116,17 @@ impl EventKind {
             EventKind::Earthquake => "earthquake",
             EventKind::Flee => "flee",
             EventKind::Return => "return",
+            EventKind::CeasefireViolation => "ceasefire_violation",
+            EventKind::CivilianProtected => "civilian_protected",
+            EventKind::PeacekeepersAttacked => "peacekeepers_attacked",
+            EventKind::PeacekeeperKilled => "peacekeeper_killed",
+            EventKind::IncidentReached => "incident_reached",
+            EventKind::ContingentDeployed => "contingent_deployed",
+            EventKind::ContingentReinforced => "contingent_reinforced",
+            EventKind::Drawdown => "drawdown",
+            EventKind::ContingentWithdrawn => "contingent_withdrawn",
+            EventKind::MandateChange => "mandate_change",
+            EventKind::ConsentChange => "consent_change",
         }
     }
 }

@@ -18,6 +18,7 @@ pub mod food;
 pub mod forces;
 pub mod grid;
 pub mod metrics;
+pub mod peacekeeping;
 pub mod rng;
 pub mod scenario_events;
 pub mod schedule;

@@ -3,13 +3,14 @@
 use crate::civilians::{Citizen, CitizenState, grievance};
 use crate::conflict::Conflict;
 use crate::food::FoodState;
+use crate::peacekeeping::{Mission, Peacekeeping, Unit};
 use crate::world::{Params, Roster, Tally};
 use bevy_ecs::prelude::*;
 use peacesim_scenario::FactionKind;
 use peacesim_scenario::conflict::EventSpecKind;
 
 /// Columns of the conflict layer (when it is on), before the per-kind and per-faction ones.
-const CONFLICT: [&str; 14] = [
+const CONFLICT: [&str; 16] = [
     "people",
     "fighters",
     "civilian_deaths",
@@ -24,7 +25,34 @@ const CONFLICT: [&str; 14] = [
     "returns",
     "mean_legitimacy",
     "mean_violence",
+    "ceasefire_violations",
+    "ceasefires",
 ];
+
+/// Columns of the peacekeeping layer (when the scenario has `[peacekeeping]`), before the per-mission ones.
+const PEACEKEEPING: [&str; 18] = [
+    "peacekeepers",
+    "peacekeeping_units",
+    "peacekeeper_deaths",
+    "attacks_on_peacekeepers",
+    "incidents",
+    "incidents_reached",
+    "incidents_missed",
+    "mean_response_time",
+    "civilians_protected",
+    "ceasefire_violations_detected",
+    "reports_received",
+    "reports_lost",
+    "mean_trust",
+    "early_warning_hit_rate",
+    "enforcement_actions",
+    "civilians_killed_by_peacekeepers",
+    "police_arrests",
+    "mean_consent",
+];
+
+/// Per-mission columns, suffixed `_<mission>`.
+const PER_MISSION: [&str; 4] = ["troops", "police", "observers", "consent"];
 
 /// Per-faction columns, suffixed `_<faction>`.
 const PER_FACTION: [&str; 5] = ["fighters", "territory", "combatant_deaths", "cohesion", "resources"];
@@ -102,6 +130,12 @@ impl Metrics {
                 names.extend(PER_FACTION.iter().map(|m| format!("{m}_{f}")));
             }
         }
+        if let Some(pk) = &scenario.peacekeeping {
+            names.extend(PEACEKEEPING.iter().map(|s| (*s).to_owned()));
+            for m in pk.missions.keys() {
+                names.extend(PER_MISSION.iter().map(|c| format!("{c}_{m}")));
+            }
+        }
         let displaced = match &params.map {
             Some(map) if scenario.displacement.is_some() && map.districts.len() > 1 => {
                 names.extend(map.districts.iter().map(|d| format!("displaced_{d}")));
@@ -121,6 +155,7 @@ impl Metrics {
 
 /// Computes this tick's row. Iterates citizens in storage order, so every sum is an integer (hardship in
 /// 32-bit fixed point): the result does not depend on the order, and so is reproducible bit for bit.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn record_metrics(
     food: Res<FoodState>,
     conflict: Res<Conflict>,
@@ -128,6 +163,9 @@ pub(crate) fn record_metrics(
     roster: Res<Roster>,
     tally: Res<Tally>,
     params: Res<Params>,
+    pk: Res<Peacekeeping>,
+    units: Query<&Unit>,
+    missions: Query<&Mission>,
     mut metrics: ResMut<Metrics>,
 ) {
     const ONE: f64 = 4_294_967_296.0;
@@ -243,7 +281,7 @@ pub(crate) fn record_metrics(
         metrics.values.extend([
             alive + fighters as f64,
             fighters as f64,
-            t.civilian_deaths.iter().sum::<u64>() as f64,
+            (t.civilian_deaths.iter().sum::<u64>() + pk.tally.civilian_deaths) as f64,
             t.disaster_deaths as f64,
             t.combatant_deaths.iter().sum::<u64>() as f64,
             t.recruits as f64,
@@ -255,6 +293,8 @@ pub(crate) fn record_metrics(
             t.returns as f64,
             if alive > 0.0 { legitimacy_sum as f64 / ONE / alive } else { rules.legitimacy },
             conflict.heat_sum / land,
+            t.violations as f64,
+            conflict.ceasefires.len() as f64,
         ]);
         metrics.values.extend(t.civilian_deaths.iter().map(|&n| n as f64));
         for (f, faction) in conflict.factions.iter().enumerate() {
@@ -265,6 +305,48 @@ pub(crate) fn record_metrics(
                 faction.cohesion,
                 faction.resources,
             ]);
+        }
+    }
+    if pk.enabled {
+        let p = &pk.tally;
+        let mut people = [[0u64; 3]; 8];
+        let mut count = 0u64;
+        for &e in &pk.units {
+            if let Ok(u) = units.get(e)
+                && u.strength > 0
+            {
+                people[u.mission as usize][u.role as usize] += u64::from(u.strength);
+                count += 1;
+            }
+        }
+        let total: u64 = people.iter().flatten().sum();
+        let ratio = |a: u64, b: u64| if b > 0 { a as f64 / b as f64 } else { 0.0 };
+        let consent =
+            if pk.consent.is_empty() { 1.0 } else { pk.consent.iter().sum::<f64>() / pk.consent.len() as f64 };
+        metrics.values.extend([
+            total as f64,
+            count as f64,
+            p.deaths as f64,
+            p.attacks as f64,
+            p.incidents as f64,
+            p.reached as f64,
+            p.missed as f64,
+            ratio(pk.response_time_total, pk.reached_total),
+            p.protected as f64,
+            p.violations_detected as f64,
+            p.reports as f64,
+            p.reports_lost as f64,
+            pk.mean_trust(&conflict.residents),
+            ratio(pk.warned_total, pk.incidents_total),
+            p.enforcement as f64,
+            p.civilian_deaths as f64,
+            p.arrests as f64,
+            consent,
+        ]);
+        for &me in &pk.missions {
+            let Ok(m) = missions.get(me) else { continue };
+            let [troops, police, observers] = people[m.index as usize];
+            metrics.values.extend([troops as f64, police as f64, observers as f64, m.consent]);
         }
     }
     metrics.values.extend(metrics.displaced.iter().map(|&n| n as f64));

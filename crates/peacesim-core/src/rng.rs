@@ -32,9 +32,12 @@ pub enum Stream {
     Events = 9,
     /// Political instability: shocks, defections, splits, ceasefires breaking.
     Politics = 10,
+    /// Peacekeeping: unit placement and patrols, reports, detection, interposition, attacks on and by
+    /// peacekeepers, police arrests, drawdowns.
+    Peacekeeping = 11,
 }
 
-const STREAMS: usize = 11;
+const STREAMS: usize = 12;
 
 /// All streams of one run.
 #[derive(Resource, Debug, Clone)]
@@ -57,5 +60,21 @@ impl RngStreams {
     #[inline]
     pub fn get(&mut self, concern: Stream) -> &mut ChaCha8Rng {
         &mut self.streams[concern as usize]
+    }
+
+    /// Two different streams at once.
+    ///
+    /// # Panics
+    /// If `a` and `b` are the same stream.
+    pub fn pair(&mut self, a: Stream, b: Stream) -> (&mut ChaCha8Rng, &mut ChaCha8Rng) {
+        let (i, j) = (a as usize, b as usize);
+        assert_ne!(i, j, "two different streams");
+        if i < j {
+            let (low, high) = self.streams.split_at_mut(j);
+            (&mut low[i], &mut high[0])
+        } else {
+            let (low, high) = self.streams.split_at_mut(i);
+            (&mut high[0], &mut low[j])
+        }
     }
 }

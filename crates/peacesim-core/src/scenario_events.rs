@@ -148,7 +148,7 @@ pub(crate) fn apply_events(
                 let b = faction_index(&e.factions.get(1).cloned());
                 let (Some(a), Some(b)) = (a, b) else { continue };
                 let until = e.duration.map_or(u64::MAX, |d| tick + d);
-                c.ceasefires.push(Ceasefire { a, b, until, hazard: e.break_hazard.unwrap_or(0.0) });
+                c.ceasefires.push(Ceasefire { a, b, until, hazard: e.break_hazard.unwrap_or(0.0), pressure: 0.0 });
                 c.update_hostility();
                 log.push(event(EventKind::CeasefireStart, 0.0, e.factions.join("/")));
             }
@@ -202,6 +202,13 @@ pub(crate) fn apply_events(
                 faction.cohesion = (faction.cohesion - e.value.unwrap_or(0.0)).max(0.0);
                 log.push(event(EventKind::CohesionShock, faction.cohesion, faction.name.clone()));
             }
+            // Peacekeeping events are applied by the peacekeeping layer.
+            EventSpecKind::Deploy
+            | EventSpecKind::ReinforceContingent
+            | EventSpecKind::Drawdown
+            | EventSpecKind::Withdraw
+            | EventSpecKind::Mandate
+            | EventSpecKind::Consent => {}
             EventSpecKind::Relation => {
                 let a = faction_index(&e.factions.first().cloned());
                 let b = faction_index(&e.factions.get(1).cloned());

@@ -9,6 +9,10 @@ use crate::food::{FoodState, update_food};
 use crate::forces::{ForceMember, ForceResize, reconcile_forces};
 use crate::grid::{FORCE, Grid, Position, citizen_flags};
 use crate::metrics::{Metrics, record_metrics};
+use crate::peacekeeping::{
+    Peacekeeping, Unit, apply_peacekeeping_events, peacekeepers_act, remove_units, setup_peacekeeping,
+    update_peacekeeping,
+};
 use crate::rng::{RngStreams, Stream};
 use crate::scenario_events::apply_events;
 use crate::schedule::{Timeline, apply_due, apply_schedule};
@@ -32,6 +36,8 @@ pub enum TickSet {
     Activation,
     /// Every fighter acts once, in shuffled order.
     Conflict,
+    /// Peacekeeping units: attacks on them, reports, dispatch, movement, enforcement, arrests, trust.
+    Peacekeeping,
     /// Ageing, deaths and births.
     Demography,
     /// The tick's metrics row.
@@ -102,6 +108,7 @@ impl Simulation {
         world.insert_resource(grid);
         world.insert_resource(roster);
         world.insert_resource(Clock::default());
+        world.insert_resource(Peacekeeping::default());
 
         let mut tick_schedule = Schedule::default();
         tick_schedule.set_executor(SingleThreadedExecutor::new());
@@ -111,26 +118,39 @@ impl Simulation {
                 TickSet::Environment,
                 TickSet::Activation,
                 TickSet::Conflict,
+                TickSet::Peacekeeping,
                 TickSet::Demography,
                 TickSet::Metrics,
             )
                 .chain(),
         );
         tick_schedule.add_systems(
-            (remove_dead, remove_fighters, apply_schedule, apply_events, reconcile_forces, ApplyDeferred)
+            (
+                remove_dead,
+                remove_fighters,
+                remove_units,
+                apply_schedule,
+                apply_events,
+                reconcile_forces,
+                ApplyDeferred,
+                apply_peacekeeping_events,
+            )
                 .chain()
                 .in_set(TickSet::Schedule),
         );
-        tick_schedule.add_systems((update_food, update_conflict).chain().in_set(TickSet::Environment));
+        tick_schedule
+            .add_systems((update_food, update_conflict, update_peacekeeping).chain().in_set(TickSet::Environment));
         tick_schedule.add_systems(activate_agents.in_set(TickSet::Activation));
         tick_schedule.add_systems((fighters_act, ApplyDeferred).chain().in_set(TickSet::Conflict));
+        tick_schedule.add_systems((peacekeepers_act, ApplyDeferred).chain().in_set(TickSet::Peacekeeping));
         tick_schedule.add_systems((age_and_reproduce, ApplyDeferred).chain().in_set(TickSet::Demography));
         tick_schedule.add_systems(record_metrics.in_set(TickSet::Metrics));
 
         // Scheduled events due at tick 0 happen during setup, before the first metrics row.
         let mut setup_schedule = Schedule::default();
         setup_schedule.set_executor(SingleThreadedExecutor::new());
-        setup_schedule.add_systems((apply_events, ApplyDeferred).chain());
+        setup_schedule.add_systems((apply_events, ApplyDeferred, apply_peacekeeping_events).chain());
+        setup_peacekeeping(&mut world);
         setup_schedule.run(&mut world);
 
         let mut metrics_schedule = Schedule::default();
@@ -146,6 +166,7 @@ impl Simulation {
         self.world.resource_mut::<EventLog>().events.clear();
         self.world.resource_mut::<Tally>().start_tick();
         self.world.resource_mut::<Conflict>().start_tick();
+        self.world.resource_mut::<Peacekeeping>().start_tick();
         self.world.resource_mut::<Clock>().tick += 1;
         self.tick_schedule.run(&mut self.world);
     }
@@ -259,6 +280,17 @@ impl Simulation {
                 h.word(3 << 62 | u64::from(id.0) << 8 | u64::from(f.faction));
                 h.word(u64::from(pos.x) << 48 | u64::from(pos.y) << 32);
             }
+        }
+        let units = self.world.resource::<Peacekeeping>().units.clone();
+        for e in units {
+            let entity = self.world.entity(e);
+            let (Some(id), Some(pos), Some(u)) =
+                (entity.get::<AgentId>(), entity.get::<Position>(), entity.get::<Unit>())
+            else {
+                continue;
+            };
+            h.word(5 << 61 | u64::from(id.0) << 16 | u64::from(u.contingent) << 8 | u64::from(u.sector));
+            h.word(u64::from(pos.x) << 48 | u64::from(pos.y) << 32 | u64::from(u.strength));
         }
         h.finish()
     }

@@ -160,6 +160,14 @@ pub struct ConflictRules {
     /// Share of a district's legitimacy offset (abuses and services) that fades each tick.
     #[serde(default = "default_recovery")]
     pub legitimacy_recovery: f64,
+    /// Probability per tick that a fighter who sees a fighter of a faction it has a ceasefire with fires
+    /// anyway (a ceasefire violation).
+    #[serde(default)]
+    pub ceasefire_violation: f64,
+    /// Added to a ceasefire's daily chance of breaking down per violation nobody detected (a detected
+    /// violation is reported and answered; Fortna 2004).
+    #[serde(default = "default_escalation")]
+    pub violation_escalation: f64,
 }
 
 impl Default for ConflictRules {
@@ -182,6 +190,8 @@ impl Default for ConflictRules {
             abuse_impact: default_abuse(),
             services: 0.0,
             legitimacy_recovery: default_recovery(),
+            ceasefire_violation: 0.0,
+            violation_escalation: default_escalation(),
         }
     }
 }
@@ -226,6 +236,9 @@ fn default_abuse() -> f64 {
     0.01
 }
 fn default_recovery() -> f64 {
+    0.01
+}
+fn default_escalation() -> f64 {
     0.01
 }
 
@@ -307,6 +320,18 @@ pub enum EventSpecKind {
     CohesionShock,
     /// The relation between `factions` becomes `value`.
     Relation,
+    /// `contingent` arrives (at its declared strength, or `troops`/`police`/`observers` when given).
+    Deploy,
+    /// `contingent` gains `troops`, `police` and `observers`.
+    ReinforceContingent,
+    /// A share `share` of `contingent`'s units (each independently) goes home.
+    Drawdown,
+    /// `contingent` leaves the mission.
+    Withdraw,
+    /// `mission`'s mandate becomes `mandate` (and its spoilers `spoilers`, when given).
+    Mandate,
+    /// `mission`'s host consent becomes `value`.
+    Consent,
 }
 
 /// One scheduled event (`[[events]]`). Which fields apply depends on `kind`; validation names any that
@@ -360,12 +385,63 @@ pub struct EventSpec {
     /// Added resources (reinforce).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<f64>,
-    /// The new relation (relation), or the fall in cohesion (cohesion_shock).
+    /// The new relation (relation), the fall in cohesion (cohesion_shock), or the new host consent (consent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<f64>,
+    /// The mission concerned (mandate, consent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mission: Option<String>,
+    /// The contingent concerned (deploy, reinforce_contingent, drawdown, withdraw).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contingent: Option<String>,
+    /// Soldiers arriving (deploy, reinforce_contingent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub troops: Option<u32>,
+    /// Police officers arriving (deploy, reinforce_contingent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub police: Option<u32>,
+    /// Observers arriving (deploy, reinforce_contingent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observers: Option<u32>,
+    /// The new mandate (mandate).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mandate: Option<crate::peacekeeping::Mandate>,
+    /// The new spoiler factions (mandate).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spoilers: Option<Vec<String>>,
 }
 
 impl EventSpec {
+    /// An event of `kind` at `tick` with no fields set (for building events in code).
+    pub fn new(tick: u64, kind: EventSpecKind) -> Self {
+        EventSpec {
+            tick,
+            kind,
+            districts: Vec::new(),
+            faction: None,
+            factions: Vec::new(),
+            into: None,
+            severity: None,
+            duration: None,
+            deaths: None,
+            displaced: None,
+            food_lost: None,
+            legitimacy_drop: None,
+            break_hazard: None,
+            share: None,
+            fighters: None,
+            resources: None,
+            value: None,
+            mission: None,
+            contingent: None,
+            troops: None,
+            police: None,
+            observers: None,
+            mandate: None,
+            spoilers: None,
+        }
+    }
+
     /// The fields an event of this kind requires and the ones it may have, for validation.
     pub fn fields(kind: EventSpecKind) -> (&'static [&'static str], &'static [&'static str]) {
         match kind {
@@ -378,6 +454,12 @@ impl EventSpec {
             EventSpecKind::Defection => (&["faction", "into", "share"], &[]),
             EventSpecKind::CohesionShock => (&["faction", "value"], &[]),
             EventSpecKind::Relation => (&["factions", "value"], &[]),
+            EventSpecKind::Deploy => (&["contingent"], &["troops", "police", "observers"]),
+            EventSpecKind::ReinforceContingent => (&["contingent"], &["troops", "police", "observers"]),
+            EventSpecKind::Drawdown => (&["contingent", "share"], &[]),
+            EventSpecKind::Withdraw => (&["contingent"], &[]),
+            EventSpecKind::Mandate => (&["mission", "mandate"], &["spoilers"]),
+            EventSpecKind::Consent => (&["mission", "value"], &[]),
         }
     }
 
@@ -404,6 +486,13 @@ impl EventSpec {
         add("fighters", self.fighters.is_some());
         add("resources", self.resources.is_some());
         add("value", self.value.is_some());
+        add("mission", self.mission.is_some());
+        add("contingent", self.contingent.is_some());
+        add("troops", self.troops.is_some());
+        add("police", self.police.is_some());
+        add("observers", self.observers.is_some());
+        add("mandate", self.mandate.is_some());
+        add("spoilers", self.spoilers.is_some());
         present
     }
 }

@@ -16,6 +16,7 @@ pub mod map;
 mod model;
 mod params;
 mod parse;
+pub mod peacekeeping;
 mod spans;
 mod validate;
 

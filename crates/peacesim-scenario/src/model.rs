@@ -63,6 +63,9 @@ pub struct Scenario {
     /// Tick-keyed events: droughts, earthquakes, coups, ceasefires, splits, reinforcements, relation changes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub events: Vec<crate::conflict::EventSpec>,
+    /// Multinational peacekeeping: missions, national contingents, and the rules of their units.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peacekeeping: Option<crate::peacekeeping::Peacekeeping>,
 }
 
 fn default_ticks() -> u64 {
@@ -502,6 +505,22 @@ impl Scenario {
         for e in &mut s.events {
             e.fighters = e.fighters.map(|n| n.saturating_mul(area));
             e.resources = e.resources.map(|r| r * f64::from(area));
+            e.troops = e.troops.map(|n| n.saturating_mul(area));
+            e.police = e.police.map(|n| n.saturating_mul(area));
+            e.observers = e.observers.map(|n| n.saturating_mul(area));
+        }
+        if let Some(pk) = s.peacekeeping.as_mut() {
+            for m in pk.missions.values_mut() {
+                m.troops = m.troops.map(|n| n.saturating_mul(area));
+                m.police = m.police.map(|n| n.saturating_mul(area));
+                m.observers = m.observers.map(|n| n.saturating_mul(area));
+            }
+            for c in pk.contingents.values_mut() {
+                c.troops = c.troops.saturating_mul(area);
+                c.police = c.police.saturating_mul(area);
+                c.observers = c.observers.saturating_mul(area);
+                c.base = c.base.map(|[x, y]| [x.saturating_mul(k), y.saturating_mul(k)]);
+            }
         }
         let factor = f64::from(area);
         for entry in &mut s.schedule {
@@ -516,9 +535,12 @@ impl Scenario {
         s
     }
 
-    /// Whether the conflict layer is on: factions, a `[conflict]` table or `[displacement]`.
+    /// Whether the conflict layer is on: factions, a `[conflict]` table, `[displacement]` or `[peacekeeping]`.
     pub fn has_conflict(&self) -> bool {
-        !self.factions.is_empty() || self.conflict.is_some() || self.displacement.is_some()
+        !self.factions.is_empty()
+            || self.conflict.is_some()
+            || self.displacement.is_some()
+            || self.peacekeeping.is_some()
     }
 
     /// Cells agents may stand on: every cell, less the map's water.

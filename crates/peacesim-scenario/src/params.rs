@@ -89,6 +89,8 @@ fields! {
         AbuseImpact = "abuse_impact" [0.0, 1.0],
         Services = "services" [0.0, 1.0],
         LegitimacyRecovery = "legitimacy_recovery" [0.0, 1.0],
+        CeasefireViolation = "ceasefire_violation" [0.0, 1.0],
+        ViolationEscalation = "violation_escalation" [0.0, 1.0],
     }
 }
 
@@ -401,6 +403,8 @@ fn conflict_field(r: &mut ConflictRules, field: ConflictField) -> &mut f64 {
         ConflictField::AbuseImpact => &mut r.abuse_impact,
         ConflictField::Services => &mut r.services,
         ConflictField::LegitimacyRecovery => &mut r.legitimacy_recovery,
+        ConflictField::CeasefireViolation => &mut r.ceasefire_violation,
+        ConflictField::ViolationEscalation => &mut r.violation_escalation,
     }
 }
 

@@ -157,6 +157,7 @@ pub fn validate(scenario: &Scenario) -> Vec<(String, String)> {
     }
 
     validate_conflict(scenario, cells, &mut fail);
+    validate_peacekeeping(scenario, &mut fail);
 
     for (i, entry) in scenario.schedule.iter().enumerate() {
         let key = format!("schedule[{i}]");
@@ -228,6 +229,8 @@ fn validate_conflict(scenario: &Scenario, cells: u64, fail: &mut impl FnMut(&str
             "factions"
         } else if scenario.displacement.is_some() {
             "displacement"
+        } else if scenario.peacekeeping.is_some() {
+            "peacekeeping"
         } else {
             "conflict"
         };
@@ -312,6 +315,8 @@ fn validate_conflict(scenario: &Scenario, cells: u64, fail: &mut impl FnMut(&str
             ("abuse_impact", c.abuse_impact),
             ("services", c.services),
             ("legitimacy_recovery", c.legitimacy_recovery),
+            ("ceasefire_violation", c.ceasefire_violation),
+            ("violation_escalation", c.violation_escalation),
         ] {
             check_unit(fail, &format!("conflict.{field}"), value);
         }
@@ -413,6 +418,186 @@ fn validate_conflict(scenario: &Scenario, cells: u64, fail: &mut impl FnMut(&str
                 fail(&format!("{key}.displaced"), "displacing people needs a [displacement] table".to_owned());
             }
         }
+    }
+}
+
+/// `[peacekeeping]`: missions, contingents, joint training, and the events that name them.
+fn validate_peacekeeping(scenario: &Scenario, fail: &mut impl FnMut(&str, String)) {
+    let grid = &scenario.grid;
+    let resolved = scenario.map.as_ref().and_then(|m| m.resolve(grid.width, grid.height).ok());
+    let districts: Vec<String> = resolved.as_ref().map(|m| m.districts.clone()).unwrap_or_default();
+    let pk = scenario.peacekeeping.as_ref();
+    let missions: Vec<&str> = pk.map(|p| p.missions.keys().map(String::as_str).collect()).unwrap_or_default();
+    let known_mission = |fail: &mut dyn FnMut(&str, String), key: &str, name: &str| -> bool {
+        let known = missions.contains(&name);
+        if !known {
+            let list = if missions.is_empty() { "none are declared".to_owned() } else { missions.join(", ") };
+            fail(key, format!("there is no mission `{name}`; missions: {list}"));
+        }
+        known
+    };
+    let known_contingent = |fail: &mut dyn FnMut(&str, String), key: &str, name: &str| -> bool {
+        let known = pk.is_some_and(|p| p.contingents.contains_key(name));
+        if !known {
+            let names: Vec<&str> = pk.map(|p| p.contingents.keys().map(String::as_str).collect()).unwrap_or_default();
+            let list = if names.is_empty() { "none are declared".to_owned() } else { names.join(", ") };
+            fail(key, format!("there is no contingent `{name}`; contingents: {list}"));
+        }
+        known
+    };
+    for (i, e) in scenario.events.iter().enumerate() {
+        let key = format!("events[{i}]");
+        if let Some(m) = &e.mission {
+            known_mission(fail, &format!("{key}.mission"), m);
+        }
+        if let Some(c) = &e.contingent {
+            known_contingent(fail, &format!("{key}.contingent"), c);
+        }
+        if let Some(spoilers) = &e.spoilers {
+            for (j, f) in spoilers.iter().enumerate() {
+                if !scenario.factions.contains_key(f) {
+                    fail(&format!("{key}.spoilers[{j}]"), format!("there is no faction `{f}`"));
+                }
+            }
+        }
+    }
+    let Some(pk) = pk else { return };
+    for (field, value) in [
+        ("unit_size", pk.unit_size),
+        ("police_unit_size", pk.police_unit_size),
+        ("observer_team_size", pk.observer_team_size),
+    ] {
+        if value == 0 {
+            fail(&format!("peacekeeping.{field}"), "must be at least 1".to_owned());
+        }
+    }
+    for (field, value) in [
+        ("government_deterrence", pk.government_deterrence),
+        ("interposition", pk.interposition),
+        ("report_rate", pk.report_rate),
+        ("report_loss", pk.report_loss),
+        ("trust", pk.trust),
+        ("trust_gain", pk.trust_gain),
+        ("protection_trust", pk.protection_trust),
+        ("failure_trust", pk.failure_trust),
+        ("harm_trust", pk.harm_trust),
+        ("trust_drift", pk.trust_drift),
+        ("warning_decay", pk.warning_decay),
+        ("attack_rate", pk.attack_rate),
+        ("enforcement_rate", pk.enforcement_rate),
+        ("enforcement_cost", pk.enforcement_cost),
+        ("collateral", pk.collateral),
+        ("consent_recovery", pk.consent_recovery),
+    ] {
+        check_unit(fail, &format!("peacekeeping.{field}"), value);
+    }
+    check_range(fail, "peacekeeping.deterrence", pk.deterrence, 0.0, 1e3);
+    check_range(fail, "peacekeeping.police_weight", pk.police_weight, 0.0, 1e3);
+    check_range(fail, "peacekeeping.police_per_cop", pk.police_per_cop, 1e-9, 1e9);
+    check_range(fail, "peacekeeping.speed", pk.speed, 0.0, 1e3);
+    check_range(fail, "peacekeeping.report_delay", pk.report_delay, 0.0, 1e4);
+    if pk.presence_radius > 16 {
+        fail("peacekeeping.presence_radius", format!("{} is out of range: must be at most 16", pk.presence_radius));
+    }
+    if pk.response_window == 0 {
+        fail("peacekeeping.response_window", "must be at least 1".to_owned());
+    }
+    if pk.allocation_interval == 0 {
+        fail("peacekeeping.allocation_interval", "must be at least 1".to_owned());
+    }
+    if pk.missions.len() > 8 {
+        fail("peacekeeping.missions", format!("{} missions; at most 8 are supported", pk.missions.len()));
+    }
+    let known_district = |fail: &mut dyn FnMut(&str, String), key: &str, name: &str| {
+        if !districts.iter().any(|d| d == name) {
+            fail(key, format!("there is no district `{name}` on the map; districts: {}", districts.join(", ")));
+        }
+    };
+    for (name, m) in &pk.missions {
+        let key = format!("peacekeeping.missions.{name}");
+        check_unit(fail, &format!("{key}.consent"), m.consent);
+        check_unit(fail, &format!("{key}.reserve"), m.reserve);
+        for (sector, list) in &m.sectors {
+            if list.is_empty() {
+                fail(&format!("{key}.sectors.{sector}"), "a sector needs at least one district".to_owned());
+            }
+            for (j, d) in list.iter().enumerate() {
+                known_district(fail, &format!("{key}.sectors.{sector}[{j}]"), d);
+            }
+        }
+        if let Some(hq) = &m.headquarters {
+            known_district(fail, &format!("{key}.headquarters"), hq);
+        }
+        for (j, f) in m.spoilers.iter().enumerate() {
+            if !scenario.factions.contains_key(f) {
+                fail(&format!("{key}.spoilers[{j}]"), format!("there is no faction `{f}`"));
+            }
+        }
+        if pk.contingents_of(name).next().is_none()
+            && (m.troops.is_some() || m.police.is_some() || m.observers.is_some())
+        {
+            fail(&key, "the mission has totals but no contingents to carry them".to_owned());
+        }
+    }
+    for (name, c) in &pk.contingents {
+        let key = format!("peacekeeping.contingents.{name}");
+        let mission = match &c.mission {
+            None => {
+                fail(
+                    &key,
+                    format!(
+                        "a contingent serves in a mission: add `mission = \"...\"` (missions: {})",
+                        missions.join(", ")
+                    ),
+                );
+                None
+            }
+            Some(m) => known_mission(fail, &format!("{key}.mission"), m).then(|| &pk.missions[m]),
+        };
+        for (field, value) in [
+            ("training", c.training),
+            ("interoperability", c.interoperability),
+            ("communication", c.communication),
+            ("cultural_competency", c.cultural_competency),
+            ("drones", c.drones),
+            ("satellite", c.satellite),
+        ] {
+            check_unit(fail, &format!("{key}.{field}"), value);
+        }
+        for (field, value) in [("vision", c.vision), ("drone_radius", c.drone_radius)] {
+            if value > 64 {
+                fail(&format!("{key}.{field}"), format!("{value} is out of range: must be at most 64"));
+            }
+        }
+        if let (Some(sector), Some(m)) = (&c.sector, mission)
+            && !m.sectors.contains_key(sector)
+            && !(m.sectors.is_empty() && sector == "all")
+        {
+            let names: Vec<&str> = m.sectors.keys().map(String::as_str).collect();
+            let list = if names.is_empty() { "all (no sectors are declared)".to_owned() } else { names.join(", ") };
+            fail(&format!("{key}.sector"), format!("there is no sector `{sector}` in its mission; sectors: {list}"));
+        }
+        if let Some([x, y]) = c.base {
+            if x >= grid.width || y >= grid.height {
+                fail(
+                    &format!("{key}.base"),
+                    format!("cell [{x}, {y}] is outside the {}x{} map", grid.width, grid.height),
+                );
+            } else if let Some(map) = &resolved
+                && map.district[y as usize * grid.width as usize + x as usize].is_none()
+            {
+                fail(&format!("{key}.base"), format!("cell [{x}, {y}] is water; units stand on land"));
+            }
+        }
+    }
+    for (i, j) in pk.joint_training.iter().enumerate() {
+        let key = format!("peacekeeping.joint_training[{i}]");
+        let a = known_contingent(fail, &format!("{key}.contingents[0]"), &j.contingents[0]);
+        let b = known_contingent(fail, &format!("{key}.contingents[1]"), &j.contingents[1]);
+        if a && b && j.contingents[0] == j.contingents[1] {
+            fail(&format!("{key}.contingents"), "name two different contingents".to_owned());
+        }
+        check_unit(fail, &format!("{key}.value"), j.value);
     }
 }
 
