@@ -2,7 +2,7 @@
 //! as seeded Monte Carlo comparisons on the tutorial scenario (paired seeds: both arms of a comparison use
 //! the same seed, so they share the initial map and every random stream the difference does not touch).
 
-use crate::{Run, paired_t, scenario, simulation};
+use crate::{Run, first_error, line_of, paired_t, scenario, simulation};
 use peacesim_core::conflict::{Conflict, Fighter};
 use peacesim_core::{Citizen, Simulation};
 use peacesim_scenario::Scenario;
@@ -249,21 +249,6 @@ fn conflict_runs_are_deterministic() {
 }
 
 const TUTORIAL: &str = include_str!("../../scenarios/tutorial/district-conflict.toml");
-
-/// The first diagnostic for a broken variant of the tutorial: its key path and line.
-fn first_error(text: &str) -> (String, Option<usize>, String) {
-    match peacesim_scenario::parse_scenario(text, "broken.toml", &[]) {
-        Ok(_) => panic!("accepted a broken scenario"),
-        Err(e) => {
-            let d = &e.diagnostics[0];
-            (d.key.clone(), d.line, e.to_string())
-        }
-    }
-}
-
-fn line_of(text: &str, needle: &str) -> usize {
-    text.lines().position(|l| l.contains(needle)).map(|i| i + 1).unwrap_or_else(|| panic!("{needle} not in text"))
-}
 
 /// Bad events and factions are validation errors naming the key path and the line, never a panic.
 #[test]

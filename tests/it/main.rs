@@ -87,3 +87,18 @@ pub(crate) fn paired_t(differences: &[f64]) -> f64 {
     let sd = (differences.iter().map(|d| (d - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
     if sd == 0.0 { 0.0 } else { mean / (sd / n.sqrt()) }
 }
+
+/// The first diagnostic for a broken scenario text: its key path and line.
+pub(crate) fn first_error(text: &str) -> (String, Option<usize>, String) {
+    match peacesim_scenario::parse_scenario(text, "broken.toml", &[]) {
+        Ok(_) => panic!("accepted a broken scenario"),
+        Err(e) => {
+            let d = &e.diagnostics[0];
+            (d.key.clone(), d.line, e.to_string())
+        }
+    }
+}
+
+pub(crate) fn line_of(text: &str, needle: &str) -> usize {
+    text.lines().position(|l| l.contains(needle)).map(|i| i + 1).unwrap_or_else(|| panic!("{needle} not in text"))
+}

@@ -2,7 +2,7 @@
 //! seeds: both arms of a comparison share the seed, and the mission draws only from its own random stream,
 //! so civilians and fighters meet the same dice until the mission changes what they do.
 
-use crate::{Run, paired_t, scenario};
+use crate::{Run, first_error, line_of, paired_t, scenario};
 use peacesim_scenario::Scenario;
 use peacesim_scenario::conflict::EventSpecKind;
 use peacesim_scenario::peacekeeping::Mandate;
@@ -79,16 +79,19 @@ fn differences(a: &[f64], b: &[f64]) -> Vec<f64> {
     a.iter().zip(b).map(|(x, y)| y - x).collect()
 }
 
-/// Criterion (Hultman, Kathman & Shannon 2013): over 20 paired seeds, total civilian deaths fall at every
+/// Criterion (Hultman, Kathman & Shannon 2013): over 40 paired seeds, total civilian deaths fall at every
 /// step of the troop levels 0, 1k, 2k, 4k and 8k, and from 1k to 8k they fall roughly linearly in the
 /// logarithm of troops: a least-squares line of deaths on log2(troops) has a negative slope and R^2 >= 0.8.
+/// Battle deaths at 8,000 troops are at least 30% below those without a mission (Hultman, Kathman & Shannon
+/// 2014).
 #[test]
 fn civilian_deaths_fall_log_linearly_with_troops() {
     let levels = [0u32, 1000, 2000, 4000, 8000];
     let arms: Vec<Scenario> = levels.iter().map(|&t| staffed(t, 0, 0)).collect();
-    let t = totals(&arms, &["civilian_deaths"]);
+    let t = totals_over(&arms, &["civilian_deaths", "combatant_deaths"], 2 * SEEDS);
     let deaths: Vec<f64> = t.iter().map(|arm| sum(&column(arm, 0))).collect();
-    println!("civilian deaths by troops {levels:?}: {deaths:?}");
+    let battle: Vec<f64> = t.iter().map(|arm| sum(&column(arm, 1))).collect();
+    println!("civilian deaths by troops {levels:?}: {deaths:?}; battle deaths {battle:?}");
     for k in 1..levels.len() {
         assert!(
             deaths[k] < deaths[k - 1],
@@ -106,17 +109,29 @@ fn civilian_deaths_fall_log_linearly_with_troops() {
     let (slope, r2) = (sxy / sxx, sxy * sxy / (sxx * syy));
     println!("slope {slope:.1} deaths per doubling, R^2 {r2:.3}");
     assert!(slope < 0.0 && r2 >= 0.8, "not log-linear: slope {slope}, R^2 {r2}");
+    // Hultman, Kathman & Shannon 2014: troops also reduce battle deaths (by 70% at 10,000 troops).
+    assert!(battle[4] < 0.7 * battle[0], "8,000 troops must cut battle deaths by 30% or more: {battle:?}");
 }
 
 /// Criterion: 700 police (five formed police units) and no troops against no mission, 40 paired seeds:
-/// fewer civilian deaths, one-sided paired t above 1.645 (Hultman et al. 2013: police protect civilians).
+/// fewer civilian deaths, one-sided paired t above 1.645 (Hultman et al. 2013: police protect civilians);
+/// battle deaths not significantly fewer (t at most 1.645; Hultman et al. 2014).
 #[test]
 fn police_reduce_civilian_deaths() {
-    let t = totals_over(&[staffed(0, 0, 0), staffed(0, 700, 0)], &["civilian_deaths", "police_arrests"], 2 * SEEDS);
+    let metrics = ["civilian_deaths", "police_arrests", "combatant_deaths"];
+    let t = totals_over(&[staffed(0, 0, 0), staffed(0, 700, 0)], &metrics, 2 * SEEDS);
     let (none, police) = (column(&t[0], 0), column(&t[1], 0));
     let fewer = paired_t(&differences(&police, &none));
-    println!("civilian deaths: none {} police {} (paired t {fewer:.2})", sum(&none), sum(&police));
+    let fewer_battle = paired_t(&differences(&column(&t[1], 2), &column(&t[0], 2)));
+    println!(
+        "civilian deaths: none {} police {} (paired t {fewer:.2}); battle deaths {} -> {} (t {fewer_battle:.2})",
+        sum(&none),
+        sum(&police),
+        sum(&column(&t[0], 2)),
+        sum(&column(&t[1], 2))
+    );
     assert!(fewer > 1.645, "police must reduce civilian deaths: t = {fewer}");
+    assert!(fewer_battle <= 1.645, "police do not reduce battle deaths (Hultman et al. 2014): t = {fewer_battle}");
     assert!(sum(&column(&t[1], 1)) > 0.0, "police arrest actives");
 }
 
@@ -287,4 +302,134 @@ fn presence_restrains_rebels_more_than_the_government() {
     println!("relative fall in civilian deaths: by insurgents {rebels:.2}, by the government {government:.2}");
     assert!(sum(&column(&t[0], 1)) >= 50.0, "the government kills civilians in the base case");
     assert!(rebels >= government + 0.2, "rebels {rebels} vs government {government}");
+}
+
+const MISSION: &str = include_str!("../../scenarios/tutorial/district-mission.toml");
+
+/// A contingent without a mission, a unit based in water or off the map, an unknown sector or mission, and
+/// events naming unknown contingents are validation errors naming the key path and the line, never a panic.
+#[test]
+fn bad_missions_and_contingents_are_located_errors() {
+    // A contingent that serves in no mission.
+    let text = MISSION.replace("mission = \"unmid\"\ntroops = 2500", "troops = 2500");
+    let (key, line, message) = first_error(&text);
+    assert_eq!(key, "peacekeeping.contingents.atlantis", "{message}");
+    assert_eq!(line, Some(line_of(&text, "[peacekeeping.contingents.atlantis]")), "{message}");
+    assert!(message.contains("a contingent serves in a mission"), "{message}");
+
+    // A contingent of a mission that does not exist.
+    let text = MISSION.replace("mission = \"unmid\"\ntroops = 2500", "mission = \"unmis\"\ntroops = 2500");
+    let (key, line, message) = first_error(&text);
+    assert_eq!(key, "peacekeeping.contingents.atlantis.mission", "{message}");
+    assert_eq!(line, Some(line_of(&text, "mission = \"unmis\"")), "{message}");
+    assert!(message.contains("no mission `unmis`; missions: unmid"), "{message}");
+
+    // Units based in the river (row 14 of the map is water), and off the map.
+    let text = MISSION.replace("troops = 2500\n", "troops = 2500\nbase = [5, 14]\n");
+    let (key, line, message) = first_error(&text);
+    assert_eq!(key, "peacekeeping.contingents.atlantis.base", "{message}");
+    assert_eq!(line, Some(line_of(&text, "base = [5, 14]")), "{message}");
+    assert!(message.contains("is water"), "{message}");
+    let text = MISSION.replace("troops = 2500\n", "troops = 2500\nbase = [60, 3]\n");
+    assert!(first_error(&text).2.contains("outside the 60x30 map"));
+
+    // An unknown sector, and a sector of unknown districts.
+    let text = MISSION.replace("sector = \"north\"", "sector = \"west\"");
+    let (key, line, message) = first_error(&text);
+    assert_eq!(key, "peacekeeping.contingents.borduria.sector", "{message}");
+    assert_eq!(line, Some(line_of(&text, "sector = \"west\"")), "{message}");
+    assert!(message.contains("no sector `west` in its mission; sectors: east, north, south"), "{message}");
+    let text = MISSION.replace("north = [\"hills\", \"farmland\"]", "north = [\"hills\", \"forest\"]");
+    let (key, _, message) = first_error(&text);
+    assert_eq!(key, "peacekeeping.missions.unmid.sectors.north[1]", "{message}");
+
+    // Events naming a contingent or mission that does not exist, an unknown mandate, a bad consent.
+    let text = MISSION.replace("contingent = \"dacia\"", "contingent = \"erewhon\"");
+    let (key, line, message) = first_error(&text);
+    assert_eq!(key, "events[1].contingent", "{message}");
+    assert_eq!(line, Some(line_of(&text, "contingent = \"erewhon\"")), "{message}");
+    let text = MISSION.replace("mandate = \"enforce\"\nspoilers", "mandate = \"conquer\"\nspoilers");
+    let (_, line, message) = first_error(&text);
+    assert_eq!(line, Some(line_of(&text, "mandate = \"conquer\"")), "{message}");
+    let text = MISSION.replace(
+        "kind = \"consent\"\nmission = \"unmid\"\nvalue = 0.6",
+        "kind = \"consent\"\nmission = \"unmid\"\nvalue = 1.6",
+    );
+    assert_eq!(first_error(&text).0, "events[6].value");
+    let text = MISSION.replace("interoperability = 0.7", "interoperability = 7");
+    assert_eq!(first_error(&text).0, "peacekeeping.contingents.atlantis.interoperability");
+}
+
+/// Deploy, reinforce, draw down, withdraw, change the mandate and withdraw consent do what they say, at their
+/// tick; people (civilians, fighters and every death) are conserved every tick; a run is deterministic.
+#[test]
+fn mission_events_do_what_they_say() {
+    use peacesim_scenario::conflict::EventSpec;
+    let mut s = base();
+    let pk = s.peacekeeping.as_mut().expect("mission");
+    let mut late = pk.contingents["atlantis"].clone();
+    (late.deployed, late.troops, late.sector, late.vision) = (false, 600, None, 5);
+    pk.enforcement_rate = 1.0;
+    pk.contingents.insert("dacia".to_owned(), late);
+    let event = |tick, kind| EventSpec::new(tick, kind);
+    let mut deploy = event(10, EventSpecKind::Deploy);
+    deploy.contingent = Some("dacia".to_owned());
+    let mut reinforce = event(20, EventSpecKind::ReinforceContingent);
+    (reinforce.contingent, reinforce.police) = (Some("carpania".to_owned()), Some(140));
+    let mut drawdown = event(30, EventSpecKind::Drawdown);
+    (drawdown.contingent, drawdown.share) = (Some("atlantis".to_owned()), Some(1.0));
+    let mut withdraw = event(40, EventSpecKind::Withdraw);
+    withdraw.contingent = Some("observers".to_owned());
+    let mut mandate = event(50, EventSpecKind::Mandate);
+    (mandate.mission, mandate.mandate, mandate.spoilers) =
+        (Some("unmid".to_owned()), Some(Mandate::Enforce), Some(vec!["rebels".to_owned()]));
+    let mut consent = event(60, EventSpecKind::Consent);
+    (consent.mission, consent.value) = (Some("unmid".to_owned()), Some(0.5));
+    s.events.extend([deploy, reinforce, drawdown, withdraw, mandate, consent]);
+    let run = Run::new(&s, 3, 100);
+    let at = |m: &str, t: usize| run.column(m)[t];
+    assert_eq!(at("troops_unmid", 9), 4000.0);
+    assert_eq!(at("troops_unmid", 10), 4600.0, "dacia's 600 arrive at day 10");
+    assert_eq!(at("police_unmid", 20), at("police_unmid", 19) + 140.0, "a police unit arrives at day 20");
+    assert!(at("troops_unmid", 30) <= 2100.0 && at("troops_unmid", 29) > 4000.0, "atlantis goes home at day 30");
+    assert_eq!((at("observers_unmid", 39), at("observers_unmid", 40)), (40.0, 0.0), "observers leave at day 40");
+    assert_eq!(run.sum("enforcement_actions", 1, 49), 0.0, "no enforcement under a protect mandate");
+    assert!(run.sum("enforcement_actions", 50, 100) > 0.0, "enforcement after the mandate changes");
+    assert_eq!((at("consent_unmid", 59), at("consent_unmid", 60)), (1.0, 0.5));
+
+    // Conservation: civilians and fighters alive plus every death so far equal the people at the start.
+    let people = run.column("people");
+    let mut dead = 0.0;
+    for t in 1..people.len() {
+        dead += ["civilian_deaths", "combatant_deaths", "disaster_deaths", "deaths", "killed"]
+            .iter()
+            .map(|m| at(m, t))
+            .sum::<f64>();
+        assert_eq!(people[t] + dead, people[0], "tick {t}");
+    }
+
+    // Same scenario and seed, same metrics and state, tick by tick.
+    let mut again = crate::simulation(&s, 3);
+    let mut first = crate::simulation(&s, 3);
+    for _ in 0..100 {
+        first.step();
+        again.step();
+        assert_eq!(first.metrics(), again.metrics());
+        assert_eq!(first.state_hash(), again.state_hash());
+    }
+}
+
+/// Criterion: host consent at 0.3 against 1.0 (movement denied on 70% of days), 20 paired seeds, 4,000 troops:
+/// the mean response time is longer, one-sided paired t above 1.645.
+#[test]
+fn lost_consent_restricts_movement() {
+    let consent = |c: f64| {
+        let mut s = staffed(4000, 0, 0);
+        s.peacekeeping.as_mut().expect("mission").missions.get_mut("unmid").expect("unmid").consent = c;
+        s
+    };
+    let ((full, full_seeds), (low, low_seeds)) = (response(&consent(1.0)), response(&consent(0.3)));
+    let slower = paired_t(&differences(&full_seeds, &low_seeds));
+    println!("mean response time: full consent {full:.2} days, consent 0.3 {low:.2} days (t {slower:.2})");
+    assert!(slower > 1.645, "restricted movement must slow responses: t = {slower}");
 }

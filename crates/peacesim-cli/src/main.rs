@@ -106,7 +106,7 @@ fn validate(files: &[String]) -> Result<(), Failure> {
     for file in files {
         match peacesim_scenario::load(file, &[]) {
             Ok((s, _)) => say!(
-                "ok {file}: {} ({}x{}, {} population(s), {} force(s), {} faction(s), {} schedule entries, {} event(s))",
+                "ok {file}: {} ({}x{}, {} population(s), {} force(s), {} faction(s), {} schedule entries, {} event(s){})",
                 s.name,
                 s.grid.width,
                 s.grid.height,
@@ -114,7 +114,12 @@ fn validate(files: &[String]) -> Result<(), Failure> {
                 s.forces.len(),
                 s.factions.len(),
                 s.schedule.len(),
-                s.events.len()
+                s.events.len(),
+                s.peacekeeping.as_ref().map_or(String::new(), |p| format!(
+                    ", {} mission(s), {} contingent(s)",
+                    p.missions.len(),
+                    p.contingents.len()
+                ))
             ),
             Err(e) => {
                 eprintln!("{e}");

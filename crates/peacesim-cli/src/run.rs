@@ -51,7 +51,43 @@ struct Outcomes {
     /// Totals and peaks of the conflict layer, when the scenario has it.
     #[serde(skip_serializing_if = "Option::is_none")]
     conflict: Option<ConflictOutcomes>,
+    /// Totals of the peacekeeping layer, when the scenario has a mission.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    peacekeeping: Option<PeacekeepingOutcomes>,
 }
+
+/// Peacekeeping outcomes of one run: sums of the per-tick counts, and the run-long ratios at the end.
+#[derive(Serialize, Default)]
+struct PeacekeepingOutcomes {
+    total_peacekeeper_deaths: f64,
+    total_attacks_on_peacekeepers: f64,
+    total_incidents: f64,
+    total_incidents_reached: f64,
+    total_civilians_protected: f64,
+    total_ceasefire_violations_detected: f64,
+    total_reports_received: f64,
+    total_enforcement_actions: f64,
+    /// Incidents reached / incidents.
+    share_reached: f64,
+    /// Mean days from incident to arrival, over the incidents reached.
+    mean_response_time: f64,
+    /// Share of incidents that happened in a district on alert.
+    early_warning_hit_rate: f64,
+    /// Mean trust in peacekeepers at the end.
+    final_mean_trust: f64,
+}
+
+/// The per-tick count columns that [`PeacekeepingOutcomes`] sums, in field order.
+const PEACEKEEPING_TOTALS: [&str; 8] = [
+    "peacekeeper_deaths",
+    "attacks_on_peacekeepers",
+    "incidents",
+    "incidents_reached",
+    "civilians_protected",
+    "ceasefire_violations_detected",
+    "reports_received",
+    "enforcement_actions",
+];
 
 /// Conflict-layer outcomes of one run: sums of the per-tick counts over every row, and the displacement peak.
 #[derive(Serialize, Default)]
@@ -144,6 +180,8 @@ fn write_run(
     let conflict_cols: Option<Vec<usize>> = CONFLICT_TOTALS.iter().map(|m| column(m)).collect();
     let displaced_col = column("displaced");
     let mut conflict_totals = [0.0f64; 8];
+    let pk_cols: Option<Vec<usize>> = PEACEKEEPING_TOTALS.iter().map(|m| column(m)).collect();
+    let mut pk_totals = [0.0f64; 8];
     let (mut peak_displaced, mut peak_displaced_tick) = (0.0f64, 0u64);
     let mut row = Vec::with_capacity(names.len() + 1);
     // Plain progress lines in logs only for long runs (roughly 50 million agent-steps, several seconds).
@@ -188,6 +226,11 @@ fn write_run(
                 *total += values[c];
             }
         }
+        if let Some(cols) = &pk_cols {
+            for (total, &c) in pk_totals.iter_mut().zip(cols) {
+                *total += values[c];
+            }
+        }
         if let Some(c) = displaced_col
             && values[c] > peak_displaced
         {
@@ -202,7 +245,26 @@ fn write_run(
     ev.flush()?;
     drop(ts);
     drop(ev);
-    let final_metrics = names.iter().map(String::as_str).zip(sim.metrics().iter().copied()).collect();
+    let final_metrics: BTreeMap<&str, f64> =
+        names.iter().map(String::as_str).zip(sim.metrics().iter().copied()).collect();
+    let last = |name: &str| final_metrics.get(name).copied().unwrap_or(0.0);
+    let peacekeeping = pk_cols.map(|_| {
+        let [deaths, attacks, incidents, reached, protected, detected, reports, enforcement] = pk_totals;
+        PeacekeepingOutcomes {
+            total_peacekeeper_deaths: deaths,
+            total_attacks_on_peacekeepers: attacks,
+            total_incidents: incidents,
+            total_incidents_reached: reached,
+            total_civilians_protected: protected,
+            total_ceasefire_violations_detected: detected,
+            total_reports_received: reports,
+            total_enforcement_actions: enforcement,
+            share_reached: if incidents > 0.0 { reached / incidents } else { 0.0 },
+            mean_response_time: last("mean_response_time"),
+            early_warning_hit_rate: last("early_warning_hit_rate"),
+            final_mean_trust: last("mean_trust"),
+        }
+    });
     let summary = Summary {
         scenario: &scenario.name,
         scenario_source: match source {
@@ -241,6 +303,7 @@ fn write_run(
                     peak_displaced_tick,
                 }
             }),
+            peacekeeping,
         },
     };
     let mut summary_file = AtomicFile::create(out, "summary.json")?;

@@ -854,13 +854,14 @@ pub(crate) fn fighters_act(
             let k = rng.random_range(0..enemies);
             if let Some(target) = grid.nth(at, shape, k, hostile).map(|i| grid.position(i)) {
                 let adjacent = at.x.abs_diff(target.x) <= 1 && at.y.abs_diff(target.y) <= 1;
-                if adjacent {
-                    let mut p =
-                        (rules.hit_probability * spec.firepower * c.defence(&rules, grid.index(target))).min(1.0);
-                    if pk.enabled {
-                        // Soldiers nearby deter fighting (Hultman, Kathman & Shannon 2014).
-                        p *= pk.battle_factor(grid.index(at));
-                    }
+                // Soldiers of a mission nearby interpose: a deterred fighter disengages and falls back
+                // (Hultman, Kathman & Shannon 2014: troops reduce battle deaths).
+                let deterred = pk.enabled && {
+                    let stay = pk.battle_factor(grid.index(at));
+                    stay < 1.0 && pk_rng.random_bool(1.0 - stay)
+                };
+                if adjacent && !deterred {
+                    let p = (rules.hit_probability * spec.firepower * c.defence(&rules, grid.index(target))).min(1.0);
                     if rng.random_bool(p)
                         && let Some(victim) = grid.occupant(target)
                         && let Ok((_, mut v)) = fighters.get_mut(victim)
@@ -874,14 +875,21 @@ pub(crate) fn fighters_act(
                         c.deposit(target, rules.violence_radius);
                         let detail = c.factions[vf].name.clone();
                         log.push(ev(EventKind::CombatDeath, target, id_of(e), id_of(victim), 0.0, detail));
+                        if pk.enabled {
+                            pk.fresh.push((target, IncidentKind::Battle));
+                        }
                     }
                 } else {
                     // Approach when not outnumbered in sight, else fall back (Lanchester: the weaker side
                     // that stands and fights is destroyed).
                     let own = me.faction << GROUP_SHIFT;
-                    let friends =
-                        grid.count(at, shape, |fl| fl & (FORCE | FIGHTER | GROUP_MASK) == FORCE | FIGHTER | own);
-                    let sign = if friends + 1 >= enemies { 1 } else { -1 };
+                    let sign = if deterred {
+                        -1
+                    } else {
+                        let friends =
+                            grid.count(at, shape, |fl| fl & (FORCE | FIGHTER | GROUP_MASK) == FORCE | FIGHTER | own);
+                        if friends + 1 >= enemies { 1 } else { -1 }
+                    };
                     let distance = |p: Position| i64::from(p.x.abs_diff(target.x).max(p.y.abs_diff(target.y)));
                     if let Some(step) = best_step(grid, at, |p| sign * distance(p)) {
                         grid.relocate(at, step);

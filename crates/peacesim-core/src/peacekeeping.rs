@@ -178,6 +178,8 @@ impl Contingent {
 pub enum IncidentKind {
     /// A civilian was killed.
     CivilianKilled,
+    /// A fighter was killed in a battle between factions.
+    Battle,
     /// Fighters of two factions under a ceasefire fired on each other.
     CeasefireViolation(u8, u8),
 }
@@ -232,7 +234,7 @@ pub struct PeacekeepingTally {
     pub deaths: u64,
     /// Attacks on peacekeepers.
     pub attacks: u64,
-    /// Incidents (civilians killed, ceasefire violations).
+    /// Incidents (civilians killed, battle deaths, ceasefire violations).
     pub incidents: u64,
     /// Incidents a unit reached within the response window.
     pub reached: u64,
@@ -313,6 +315,7 @@ pub struct Peacekeeping {
     next_incident: u32,
     /// Copied from the rules for the fighters' hot path.
     deterrence: f64,
+    battle_deterrence: f64,
     government_deterrence: f64,
     /// Incidents per district today (scratch for the forecast).
     today: Vec<u32>,
@@ -337,11 +340,11 @@ impl Peacekeeping {
         1.0 - deterred * if government { self.government_deterrence } else { 1.0 }
     }
 
-    /// Probability that a fighter at cell `index` fires on an enemy despite soldiers nearby.
+    /// Probability that a fighter at cell `index` engages an enemy rather than disengaging because of soldiers nearby.
     #[inline]
     pub fn battle_factor(&self, index: usize) -> f64 {
         let b = f64::from(self.battle[index]);
-        if b <= 0.0 { 1.0 } else { libm::exp(-self.deterrence * b) }
+        if b <= 0.0 { 1.0 } else { libm::exp(-self.battle_deterrence * b) }
     }
 
     /// Police counted as cops around cell `index`.
@@ -396,6 +399,7 @@ pub(crate) fn setup_peacekeeping(world: &mut World) {
         forecast: vec![0.0; districts],
         today: vec![0; districts],
         deterrence: spec.deterrence,
+        battle_deterrence: spec.battle_deterrence,
         government_deterrence: spec.government_deterrence,
         ..Default::default()
     };
@@ -1044,7 +1048,7 @@ pub(crate) fn peacekeepers_act(
             }
             let trust = if d == u16::MAX { 0.0 } else { pk.trust[d as usize] };
             if let Some((_, k)) = nearest
-                && matches!(kind, IncidentKind::CivilianKilled)
+                && !matches!(kind, IncidentKind::CeasefireViolation(..))
                 && rng.random_bool((spec.report_rate * trust).clamp(0.0, 1.0))
             {
                 reporters[3] = Some((k, false));

@@ -83,6 +83,11 @@ pub struct Peacekeeping {
     /// exp(-deterrence x effective strength within `presence_radius`).
     #[serde(default = "default_deterrence")]
     pub deterrence: f64,
+    /// Deterrence of fighting per effective soldier in range: a fighter about to engage an enemy disengages
+    /// and falls back with probability 1 - exp(-battle_deterrence x soldiers within `presence_radius`)
+    /// (soldiers interposing between belligerents; police and observers do not count).
+    #[serde(default = "default_battle_deterrence")]
+    pub battle_deterrence: f64,
     /// Share of that deterrence that works on government forces (Fjelde, Hultman & Nilsson 2019: local
     /// presence restrains rebels far more than the host state, whose consent the mission depends on).
     #[serde(default = "default_government_deterrence")]
@@ -361,6 +366,9 @@ fn yes() -> bool {
     true
 }
 fn default_deterrence() -> f64 {
+    0.004
+}
+fn default_battle_deterrence() -> f64 {
     0.004
 }
 fn default_government_deterrence() -> f64 {

@@ -492,6 +492,7 @@ fn validate_peacekeeping(scenario: &Scenario, fail: &mut impl FnMut(&str, String
         check_unit(fail, &format!("peacekeeping.{field}"), value);
     }
     check_range(fail, "peacekeeping.deterrence", pk.deterrence, 0.0, 1e3);
+    check_range(fail, "peacekeeping.battle_deterrence", pk.battle_deterrence, 0.0, 1e3);
     check_range(fail, "peacekeeping.police_weight", pk.police_weight, 0.0, 1e3);
     check_range(fail, "peacekeeping.police_per_cop", pk.police_per_cop, 1e-9, 1e9);
     check_range(fail, "peacekeeping.speed", pk.speed, 0.0, 1e3);
