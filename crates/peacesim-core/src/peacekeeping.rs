@@ -227,6 +227,102 @@ pub struct Attack {
     pub cell: Position,
 }
 
+/// Units by coarse square bucket of the map (compressed rows: `start[b]..start[b + 1]` indexes `items`),
+/// rebuilt whenever units are stamped, so that "the nearest unit" and "units within r cells" visit a few
+/// buckets instead of every unit.
+#[derive(Debug, Clone, Default)]
+pub struct UnitIndex {
+    /// Side of a bucket, in cells.
+    size: usize,
+    /// Buckets per row.
+    columns: usize,
+    /// Buckets per column.
+    rows: usize,
+    /// Start of each bucket's slots in `items`, plus one end marker.
+    start: Vec<u32>,
+    /// Unit slots (indices into `Peacekeeping::units`), bucket by bucket, ascending within a bucket.
+    items: Vec<u32>,
+    /// Position of each slot.
+    position: Vec<Position>,
+    /// Fill cursor per bucket (scratch).
+    next: Vec<u32>,
+}
+
+impl UnitIndex {
+    /// Rebuilds the index from the units' positions (by slot), reusing its memory.
+    fn rebuild(&mut self, width: usize, height: usize) {
+        self.size = 8;
+        self.columns = width.div_ceil(self.size).max(1);
+        self.rows = height.div_ceil(self.size).max(1);
+        let buckets = self.columns * self.rows;
+        self.start.clear();
+        self.start.resize(buckets + 1, 0);
+        for i in 0..self.position.len() {
+            let b = self.bucket(self.position[i]);
+            self.start[b + 1] += 1;
+        }
+        for b in 0..buckets {
+            self.start[b + 1] += self.start[b];
+        }
+        self.items.clear();
+        self.items.resize(self.position.len(), 0);
+        self.next.clear();
+        self.next.extend_from_slice(&self.start);
+        for slot in 0..self.position.len() {
+            let b = self.bucket(self.position[slot]);
+            self.items[self.next[b] as usize] = slot as u32;
+            self.next[b] += 1;
+        }
+    }
+
+    #[inline]
+    fn bucket(&self, p: Position) -> usize {
+        (p.y as usize / self.size).min(self.rows - 1) * self.columns + (p.x as usize / self.size).min(self.columns - 1)
+    }
+
+    /// Calls `visit(slot, distance)` for every unit in the buckets at bucket distance exactly `ring` from `at`'s.
+    fn ring(&self, at: Position, ring: usize, mut visit: impl FnMut(u32, u32)) {
+        let (bx, by) = ((at.x as usize / self.size) as i64, (at.y as usize / self.size) as i64);
+        let r = ring as i64;
+        for y in (by - r).max(0)..=(by + r).min(self.rows as i64 - 1) {
+            for x in (bx - r).max(0)..=(bx + r).min(self.columns as i64 - 1) {
+                if (x - bx).abs().max((y - by).abs()) != r {
+                    continue;
+                }
+                let b = y as usize * self.columns + x as usize;
+                for &slot in &self.items[self.start[b] as usize..self.start[b + 1] as usize] {
+                    visit(slot, distance(self.position[slot as usize], at));
+                }
+            }
+        }
+    }
+
+    /// The unit nearest to `at` (by Chebyshev distance, then slot) among those `accept` admits.
+    fn nearest(&self, at: Position, mut accept: impl FnMut(u32) -> bool) -> Option<(u32, u32)> {
+        let mut best: Option<(u32, u32)> = None;
+        for ring in 0..self.columns.max(self.rows) {
+            self.ring(at, ring, |slot, d| {
+                if best.is_none_or(|b| (d, slot) < b) && accept(slot) {
+                    best = Some((d, slot));
+                }
+            });
+            // Units in farther rings are at least ring * size + 1 cells away.
+            if best.is_some_and(|(d, _)| d as usize <= ring * self.size) {
+                break;
+            }
+        }
+        best
+    }
+
+    /// Calls `visit(slot, distance)` for every unit within `radius` cells of `at` (and some a little farther).
+    fn around(&self, at: Position, radius: u32, mut visit: impl FnMut(u32, u32)) {
+        let rings = (radius as usize).div_ceil(self.size.max(1)) + 1;
+        for ring in 0..rings.min(self.columns.max(self.rows)) {
+            self.ring(at, ring, &mut visit);
+        }
+    }
+}
+
 /// Counts of one tick.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PeacekeepingTally {
@@ -303,6 +399,12 @@ pub struct Peacekeeping {
     pub attacks: Vec<Attack>,
     /// This tick's counts.
     pub tally: PeacekeepingTally,
+    /// Units by map bucket, as they stood when last stamped.
+    pub index: UnitIndex,
+    /// Units of each contingent on the ground, as last stamped.
+    pub deployed: Vec<u32>,
+    /// The farthest any contingent sees (its vision or drone reach).
+    pub reach: u32,
     /// Incidents reached, ever.
     pub reached_total: u64,
     /// Sum of response times of incidents reached, ever.
@@ -537,7 +639,7 @@ fn spawn_units(world: &mut World, k: u8, strength: [u32; 3], unit: u32, police: 
 fn allocate(world: &mut World) {
     world.resource_scope(|world, pk: Mut<Peacekeeping>| {
         world.resource_scope(|world, mut rngs: Mut<RngStreams>| {
-            let conflict = world.resource::<Conflict>().clone();
+            let residents = world.resource::<Conflict>().residents.clone();
             let rng = rngs.get(Stream::Peacekeeping);
             for &me in &pk.missions {
                 let Some(mission) = world.get::<Mission>(me).cloned() else { continue };
@@ -569,7 +671,7 @@ fn allocate(world: &mut World) {
                     .map(|s| {
                         s.districts
                             .iter()
-                            .map(|&d| conflict.residents.get(d as usize).copied().unwrap_or(0) as f64)
+                            .map(|&d| residents.get(d as usize).copied().unwrap_or(0) as f64)
                             .sum::<f64>()
                             .max(1.0)
                     })
@@ -696,11 +798,23 @@ fn stamp(world: &mut World) {
         pk.close.iter_mut().for_each(|v| *v = 0.0);
         pk.cops.iter_mut().for_each(|v| *v = 0);
         pk.near.iter_mut().for_each(|v| *v = 0);
+        pk.index.position.clear();
+        pk.deployed.clear();
+        pk.deployed.resize(pk.contingents.len(), 0);
+        pk.reach = 0;
+        for &ke in &pk.contingents {
+            if let Some(c) = world.get::<Contingent>(ke) {
+                pk.reach = pk.reach.max(c.vision_radius).max(if c.drones.0 > 0.0 { c.drones.1 } else { 0 });
+            }
+        }
         for (slot, &ue) in pk.units.iter().enumerate() {
+            let at = world.get::<Position>(ue).copied().unwrap_or(Position { x: 0, y: 0 });
+            pk.index.position.push(at);
             let (Some(u), Some(p)) = (world.get::<Unit>(ue), world.get::<Position>(ue)) else { continue };
             if u.strength == 0 {
                 continue;
             }
+            pk.deployed[u.contingent as usize] += 1;
             let Some(c) = world.get::<Contingent>(pk.contingents[u.contingent as usize]) else { continue };
             let mandate = world.get::<Mission>(pk.missions[u.mission as usize]).map_or(Mandate::Observe, |m| m.mandate);
             let effective = f64::from(u.strength) * c.efficiency();
@@ -734,6 +848,7 @@ fn stamp(world: &mut World) {
                 }
             }
         }
+        pk.index.rebuild(width as usize, height as usize);
     });
 }
 
@@ -1010,42 +1125,44 @@ pub(crate) fn peacekeepers_act(
             let Ok(mission) = missions.get(me) else { continue };
             // Who learns of it: (reporting contingent, direct) for each channel that fires.
             let mut reporters: [Option<(u8, bool)>; 4] = [None; 4];
-            let mut nearest: Option<(u32, u8)> = None;
-            let mut drone_seen = false;
-            for &ue in &pk.units {
-                let Ok((u, p)) = units.get(ue) else { continue };
-                if u.mission != mission.index || u.strength == 0 {
-                    continue;
+            let of_mission = |slot: u32| {
+                units
+                    .get(pk.units[slot as usize])
+                    .ok()
+                    .filter(|(u, _)| u.mission == mission.index && u.strength > 0)
+                    .map(|(u, _)| u)
+            };
+            let nearest = pk.index.nearest(cell, |slot| of_mission(slot).is_some());
+            // The first unit (by slot) that sees it, and the first whose drones cover it.
+            let (mut sight, mut drone): (Option<(u32, u8)>, Option<(u32, u8, f64)>) = (None, None);
+            pk.index.around(cell, pk.reach, |slot, dist| {
+                let Some(u) = of_mission(slot) else { return };
+                let Some(k) = contingent_of(u) else { return };
+                if dist <= k.vision_radius && sight.is_none_or(|(s, _)| slot < s) {
+                    sight = Some((slot, u.contingent));
                 }
-                let Some(k) = contingent_of(u) else { continue };
-                let dist = distance(*p, cell);
-                if nearest.is_none_or(|(nd, _)| dist < nd) {
-                    nearest = Some((dist, u.contingent));
+                if k.drones.0 > 0.0 && dist <= k.drones.1 && drone.is_none_or(|(s, _, _)| slot < s) {
+                    drone = Some((slot, u.contingent, k.drones.0));
                 }
-                if dist <= k.vision_radius && reporters[0].is_none() {
-                    reporters[0] = Some((u.contingent, true));
-                }
-                if !drone_seen && k.drones.0 > 0.0 && dist <= k.drones.1 {
-                    drone_seen = true;
-                    if rng.random_bool(k.drones.0) {
-                        reporters[1] = Some((u.contingent, false));
-                    }
-                }
+            });
+            reporters[0] = sight.map(|(_, k)| (k, true));
+            if let Some((_, k, p)) = drone
+                && rng.random_bool(p)
+            {
+                reporters[1] = Some((k, false));
             }
             for &ke in &kents {
                 if let Ok(k) = contingents.get(ke)
                     && k.mission == mission.index
                     && k.satellite > 0.0
                     && reporters[2].is_none()
-                    && pk
-                        .units
-                        .iter()
-                        .any(|&ue| units.get(ue).is_ok_and(|(u, _)| u.contingent == k.index && u.strength > 0))
+                    && pk.deployed.get(k.index as usize).is_some_and(|&n| n > 0)
                     && rng.random_bool(k.satellite)
                 {
                     reporters[2] = Some((k.index, false));
                 }
             }
+            let nearest = nearest.and_then(|(_, slot)| of_mission(slot)).map(|u| (0u32, u.contingent));
             let trust = if d == u16::MAX { 0.0 } else { pk.trust[d as usize] };
             if let Some((_, k)) = nearest
                 && !matches!(kind, IncidentKind::CeasefireViolation(..))
@@ -1058,18 +1175,18 @@ pub(crate) fn peacekeepers_act(
             }
             for (reporter, direct) in reporters.into_iter().flatten() {
                 // Headquarters' choice: the nearest unit free to respond.
-                let mut best: Option<(u32, Entity, u8)> = None;
-                for &ue in &pk.units {
-                    let Ok((u, p)) = units.get(ue) else { continue };
-                    if u.mission != mission.index {
-                        continue;
-                    }
-                    let Some(k) = contingent_of(u) else { continue };
-                    let dist = distance(*p, cell);
-                    if may_respond(u, k, mission, d) && best.is_none_or(|(bd, _, _)| dist < bd) {
-                        best = Some((dist, ue, u.contingent));
-                    }
-                }
+                let best = pk
+                    .index
+                    .nearest(cell, |slot| {
+                        units.get(pk.units[slot as usize]).is_ok_and(|(u, _)| {
+                            u.mission == mission.index
+                                && contingent_of(u).is_some_and(|k| may_respond(u, k, mission, d))
+                        })
+                    })
+                    .and_then(|(dist, slot)| {
+                        let ue = pk.units[slot as usize];
+                        units.get(ue).ok().map(|(u, _)| (dist, ue, u.contingent))
+                    });
                 let actor = best.map_or(reporter, |b| b.2);
                 let comm = |k: u8| contingents.get(kents[k as usize]).map_or(0.0, |k| k.communication);
                 let n = kents.len();
@@ -1124,19 +1241,14 @@ pub(crate) fn peacekeepers_act(
                 .is_ok_and(|(u, _)| contingent_of(u).is_some_and(|k| may_respond(u, k, mission, incident.district)))
         });
         let unit = planned.or_else(|| {
-            let mut best: Option<(u32, Entity)> = None;
-            for &ue in &pk.units {
-                let Ok((u, p)) = units.get(ue) else { continue };
-                if u.mission == mission.index
-                    && contingent_of(u).is_some_and(|k| may_respond(u, k, mission, incident.district))
-                {
-                    let dist = distance(*p, incident.cell);
-                    if best.is_none_or(|(bd, _)| dist < bd) {
-                        best = Some((dist, ue));
-                    }
-                }
-            }
-            best.map(|b| b.1)
+            pk.index
+                .nearest(incident.cell, |slot| {
+                    units.get(pk.units[slot as usize]).is_ok_and(|(u, _)| {
+                        u.mission == mission.index
+                            && contingent_of(u).is_some_and(|k| may_respond(u, k, mission, incident.district))
+                    })
+                })
+                .map(|(_, slot)| pk.units[slot as usize])
         });
         if let Some(ue) = unit
             && let Ok((mut u, _)) = units.get_mut(ue)
@@ -1395,5 +1507,43 @@ pub(crate) fn protected(pk: &mut Peacekeeping, district: u16, gain: f64) {
     if district != u16::MAX {
         let t = &mut pk.trust[district as usize];
         *t += gain * (1.0 - *t);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    /// The bucket index finds exactly what a scan of every unit finds: the nearest admitted unit (ties by
+    /// slot), and every unit within a radius.
+    #[test]
+    fn unit_index_agrees_with_a_full_scan() {
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        for (width, height, n) in [(60usize, 30usize, 40usize), (13, 7, 5), (200, 90, 300), (9, 9, 0)] {
+            let mut index = UnitIndex::default();
+            index.position = (0..n)
+                .map(|_| Position { x: rng.random_range(0..width as u16), y: rng.random_range(0..height as u16) })
+                .collect();
+            index.rebuild(width, height);
+            for _ in 0..200 {
+                let at = Position { x: rng.random_range(0..width as u16), y: rng.random_range(0..height as u16) };
+                let admit = |slot: u32| slot % 3 != 1;
+                let brute =
+                    (0..n as u32).filter(|&s| admit(s)).map(|s| (distance(index.position[s as usize], at), s)).min();
+                assert_eq!(index.nearest(at, admit), brute, "{width}x{height} at {at:?}");
+                let radius = rng.random_range(0..20u32);
+                let mut found: Vec<u32> = Vec::new();
+                index.around(at, radius, |slot, d| {
+                    if d <= radius {
+                        found.push(slot);
+                    }
+                });
+                found.sort_unstable();
+                let expected: Vec<u32> =
+                    (0..n as u32).filter(|&s| distance(index.position[s as usize], at) <= radius).collect();
+                assert_eq!(found, expected);
+            }
+        }
     }
 }
