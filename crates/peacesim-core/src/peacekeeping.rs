@@ -1134,7 +1134,8 @@ pub(crate) fn peacekeepers_act(
             };
             let nearest = pk.index.nearest(cell, |slot| of_mission(slot).is_some());
             // The first unit (by slot) that sees it, and the first whose drones cover it.
-            let (mut sight, mut drone): (Option<(u32, u8)>, Option<(u32, u8, f64)>) = (None, None);
+            let mut sight: Option<(u32, u8)> = None;
+            let mut drone: Option<(u32, u8, f64)> = None;
             pk.index.around(cell, pk.reach, |slot, dist| {
                 let Some(u) = of_mission(slot) else { return };
                 let Some(k) = contingent_of(u) else { return };
@@ -1521,10 +1522,12 @@ mod tests {
     fn unit_index_agrees_with_a_full_scan() {
         let mut rng = ChaCha8Rng::seed_from_u64(7);
         for (width, height, n) in [(60usize, 30usize, 40usize), (13, 7, 5), (200, 90, 300), (9, 9, 0)] {
-            let mut index = UnitIndex::default();
-            index.position = (0..n)
-                .map(|_| Position { x: rng.random_range(0..width as u16), y: rng.random_range(0..height as u16) })
-                .collect();
+            let mut index = UnitIndex {
+                position: (0..n)
+                    .map(|_| Position { x: rng.random_range(0..width as u16), y: rng.random_range(0..height as u16) })
+                    .collect(),
+                ..UnitIndex::default()
+            };
             index.rebuild(width, height);
             for _ in 0..200 {
                 let at = Position { x: rng.random_range(0..width as u16), y: rng.random_range(0..height as u16) };
