@@ -1,6 +1,6 @@
 //! Tick throughput: the civil-violence layer (epstein-run2 at 40x40, 1,184 agents, and a 400x400 variant of
-//! about 118,000 agents) and the full conflict model (the tutorial district-conflict as written and scaled
-//! to about 117,000 agents).
+//! about 118,000 agents), the full conflict model (the tutorial district-conflict as written and scaled
+//! to about 117,000 agents) and the same with a peacekeeping mission (district-mission).
 //!
 //! Each iteration runs the same fixed stretch of ticks from the same seeded state (built outside the timed
 //! part), so every sample measures identical work: an evolving model's cost varies with its phase
@@ -62,14 +62,17 @@ fn ticks(c: &mut Criterion) {
     group.finish();
 }
 
-/// The tutorial conflict scenario with every mechanism on: as written (about 1,000 agents on 60x30) and at
-/// `--scale 11` (about 126,000 agents on 660x330).
+/// The tutorial conflict scenario with every mechanism on, and the mission tutorial (the same country with a
+/// multinational mission): as written (about 1,000 agents on 60x30) and at `--scale 11` (about 126,000
+/// agents on 660x330; the mission then fields about 3,500 units).
 fn conflict(c: &mut Criterion) {
-    let mut group = c.benchmark_group("district-conflict");
-    for (label, scale, ticks) in [("scale-1", 1u32, 200u64), ("scale-11", 11, 5)] {
-        stretch(&mut group, label, &scenario("district-conflict", None).scaled(scale), ticks, scale > 1);
+    for name in ["district-conflict", "district-mission"] {
+        let mut group = c.benchmark_group(name);
+        for (label, scale, ticks) in [("scale-1", 1u32, 200u64), ("scale-11", 11, 5)] {
+            stretch(&mut group, label, &scenario(name, None).scaled(scale), ticks, scale > 1);
+        }
+        group.finish();
     }
-    group.finish();
 }
 
 criterion_group!(benches, ticks, conflict);

@@ -63,7 +63,7 @@ pub enum EventKind {
     Return,
     /// Fighters of two factions under a ceasefire fired on each other (`detail` = `a/b`).
     CeasefireViolation,
-    /// An armed peacekeeping unit next to an attack stopped it (`detail` = contingent).
+    /// An armed peacekeeping unit next to an attack on a civilian stopped it (`detail` = the attacker's faction).
     CivilianProtected,
     /// Fighters attacked a peacekeeping unit (`detail` = faction).
     PeacekeepersAttacked,

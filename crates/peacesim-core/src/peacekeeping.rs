@@ -9,8 +9,9 @@
 //! - `guard`: effective protecting strength within `presence_radius` (soldiers, and police weighted by
 //!   `police_weight`; observers none). An attack on a civilian goes ahead with probability
 //!   exp(-deterrence x guard) (government perpetrators feel only `government_deterrence` of it).
-//! - `battle`: soldiers' strength in range; fighters hold fire with the same law (police and observers do
-//!   not reduce battle deaths: Hultman, Kathman & Shannon 2014).
+//! - `battle`: soldiers' strength in range; a fighter about to engage an enemy disengages and falls back
+//!   with probability 1 - exp(-battle_deterrence x battle) (police and observers do not reduce battle
+//!   deaths: Hultman, Kathman & Shannon 2014).
 //! - `close`: the chance that an armed unit right next to an attack interposes and stops it.
 //! - `cops`: police counted as Epstein's cops (C) by the citizens around them.
 //! - `near`: a unit within `presence_radius`, which fighters of factions that withdrew their consent attack.
@@ -1312,6 +1313,7 @@ pub(crate) fn peacekeepers_act(
     }
     // Incidents nobody reached in time are failures to protect.
     let window = u64::from(spec.response_window);
+    let protects = pk.missions.iter().any(|&me| missions.get(me).is_ok_and(|m| m.mandate != Mandate::Observe));
     let mut i = 0;
     while i < pk.incidents.len() {
         let x = pk.incidents[i];
@@ -1321,7 +1323,8 @@ pub(crate) fn peacekeepers_act(
         }
         pk.incidents.swap_remove(i);
         pk.tally.missed += 1;
-        if x.district != u16::MAX {
+        // A failure to protect, where some mission is mandated to protect (observers are not expected to).
+        if x.district != u16::MAX && protects {
             let t = &mut pk.trust[x.district as usize];
             *t -= spec.failure_trust * *t;
         }

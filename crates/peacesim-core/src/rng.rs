@@ -32,8 +32,8 @@ pub enum Stream {
     Events = 9,
     /// Political instability: shocks, defections, splits, ceasefires breaking.
     Politics = 10,
-    /// Peacekeeping: unit placement and patrols, reports, detection, interposition, attacks on and by
-    /// peacekeepers, police arrests, drawdowns.
+    /// Peacekeeping: unit placement and patrols, reports, detection, interposition, fighters disengaging near
+    /// soldiers, attacks on and by peacekeepers, police arrests, drawdowns.
     Peacekeeping = 11,
 }
 

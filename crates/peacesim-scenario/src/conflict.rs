@@ -160,8 +160,8 @@ pub struct ConflictRules {
     /// Share of a district's legitimacy offset (abuses and services) that fades each tick.
     #[serde(default = "default_recovery")]
     pub legitimacy_recovery: f64,
-    /// Probability per tick that a fighter who sees a fighter of a faction it has a ceasefire with fires
-    /// anyway (a ceasefire violation).
+    /// Probability per tick that a fighter who sees no hostile fighter but sees one of a faction it has a
+    /// ceasefire with fires on it anyway (a ceasefire violation).
     #[serde(default)]
     pub ceasefire_violation: f64,
     /// Added to a ceasefire's daily chance of breaking down per violation nobody detected (a detected

@@ -144,8 +144,8 @@ pub struct Peacekeeping {
     /// Days between headquarters' reallocations of units to sectors.
     #[serde(default = "default_allocation_interval")]
     pub allocation_interval: u32,
-    /// Probability per day that a fighter of a faction with no consent left attacks peacekeepers in sight
-    /// (scaled by 1 - the faction's consent).
+    /// Probability per day that a fighter within `presence_radius` of a unit attacks it when its faction has
+    /// no consent left; scaled by 1 - the faction's consent (so nobody attacks while consent is full).
     #[serde(default = "default_attack_rate")]
     pub attack_rate: f64,
     /// Probability per day that a military unit under an enforce mandate strikes a spoiler fighter in sight.

@@ -398,7 +398,7 @@ fn validate_conflict(scenario: &Scenario, cells: u64, fail: &mut impl FnMut(&str
             }
         }
         if let Some(v) = e.value {
-            let low = if e.kind == EventSpecKind::CohesionShock { 0.0 } else { -1.0 };
+            let low = if matches!(e.kind, EventSpecKind::CohesionShock | EventSpecKind::Consent) { 0.0 } else { -1.0 };
             check_range(fail, &format!("{key}.value"), v, low, 1.0);
         }
         if let Some(v) = e.resources {
