@@ -43,8 +43,8 @@ fn metrics_and_events_are_identical_for_the_same_seed() {
 /// Golden per-tick hashes, pinned so that any change to the model's behaviour or to its random stream use
 /// is noticed. When a change is deliberate, regenerate with `PEACESIM_BLESS=1` and say why in the commit.
 #[test]
-fn golden_state_hashes_for_run2_run7_and_the_conflict_and_mission_tutorials() {
-    for name in ["epstein-run2", "epstein-run7", "district-conflict", "district-mission"] {
+fn golden_state_hashes_for_run2_run7_and_the_conflict_mission_and_aid_tutorials() {
+    for name in ["epstein-run2", "epstein-run7", "district-conflict", "district-mission", "district-aid"] {
         let got = hashes(name, 1, 300);
         let mut text = String::new();
         for (tick, h) in got.iter().enumerate() {

@@ -3,6 +3,7 @@
 //! Statistical tests run many seeds and state their criterion in a comment; golden files are updated
 //! deliberately (`PEACESIM_BLESS=1 cargo test -p peacesim-tests`), never by loosening a check.
 
+mod aid;
 mod bad_input;
 mod conflict;
 mod determinism;

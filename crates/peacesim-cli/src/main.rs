@@ -119,7 +119,7 @@ fn validate(files: &[String]) -> Result<(), Failure> {
                     ", {} mission(s), {} contingent(s)",
                     p.missions.len(),
                     p.contingents.len()
-                ))
+                )) + &s.aid.as_ref().map_or(String::new(), |a| format!(", {} agency(ies)", a.agencies.len()))
             ),
             Err(e) => {
                 eprintln!("{e}");

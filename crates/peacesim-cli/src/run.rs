@@ -54,7 +54,39 @@ struct Outcomes {
     /// Totals of the peacekeeping layer, when the scenario has a mission.
     #[serde(skip_serializing_if = "Option::is_none")]
     peacekeeping: Option<PeacekeepingOutcomes>,
+    /// Totals of the aid layer, when the scenario has agencies.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    aid: Option<AidOutcomes>,
 }
+
+/// Aid outcomes of one run: sums of the per-tick counts and the run-long figures at the end.
+#[derive(Serialize, Default)]
+struct AidOutcomes {
+    total_aid_needed: f64,
+    total_aid_duplicated: f64,
+    total_convoys_dispatched: f64,
+    total_convoys_delivered: f64,
+    total_convoys_attacked: f64,
+    total_convoys_escorted: f64,
+    total_aid_worker_deaths: f64,
+    /// Supplied (initial stocks included), delivered and looted over the run.
+    aid_supplied: f64,
+    aid_delivered: f64,
+    aid_looted: f64,
+    /// Mean days from depot to delivery.
+    mean_delivery_time: f64,
+}
+
+/// The per-tick count columns that [`AidOutcomes`] sums, in field order.
+const AID_TOTALS: [&str; 7] = [
+    "aid_needed",
+    "aid_duplicated",
+    "convoys_dispatched",
+    "convoys_delivered",
+    "convoys_attacked",
+    "convoys_escorted",
+    "aid_worker_deaths",
+];
 
 /// Peacekeeping outcomes of one run: sums of the per-tick counts, and the run-long ratios at the end.
 #[derive(Serialize, Default)]
@@ -182,6 +214,8 @@ fn write_run(
     let mut conflict_totals = [0.0f64; 8];
     let pk_cols: Option<Vec<usize>> = PEACEKEEPING_TOTALS.iter().map(|m| column(m)).collect();
     let mut pk_totals = [0.0f64; 8];
+    let aid_cols: Option<Vec<usize>> = AID_TOTALS.iter().map(|m| column(m)).collect();
+    let mut aid_totals = [0.0f64; 7];
     let (mut peak_displaced, mut peak_displaced_tick) = (0.0f64, 0u64);
     let mut row = Vec::with_capacity(names.len() + 1);
     // Plain progress lines in logs only for long runs (roughly 50 million agent-steps, several seconds).
@@ -226,6 +260,11 @@ fn write_run(
                 *total += values[c];
             }
         }
+        if let Some(cols) = &aid_cols {
+            for (total, &c) in aid_totals.iter_mut().zip(cols) {
+                *total += values[c];
+            }
+        }
         if let Some(cols) = &pk_cols {
             for (total, &c) in pk_totals.iter_mut().zip(cols) {
                 *total += values[c];
@@ -263,6 +302,22 @@ fn write_run(
             mean_response_time: last("mean_response_time"),
             early_warning_hit_rate: last("early_warning_hit_rate"),
             final_mean_trust: last("mean_trust"),
+        }
+    });
+    let aid = aid_cols.map(|_| {
+        let [needed, duplicated, dispatched, delivered, attacked, escorted, workers] = aid_totals;
+        AidOutcomes {
+            total_aid_needed: needed,
+            total_aid_duplicated: duplicated,
+            total_convoys_dispatched: dispatched,
+            total_convoys_delivered: delivered,
+            total_convoys_attacked: attacked,
+            total_convoys_escorted: escorted,
+            total_aid_worker_deaths: workers,
+            aid_supplied: last("aid_supplied_total"),
+            aid_delivered: last("aid_delivered_total"),
+            aid_looted: last("aid_looted_total"),
+            mean_delivery_time: last("mean_delivery_time"),
         }
     });
     let summary = Summary {
@@ -304,6 +359,7 @@ fn write_run(
                 }
             }),
             peacekeeping,
+            aid,
         },
     };
     let mut summary_file = AtomicFile::create(out, "summary.json")?;

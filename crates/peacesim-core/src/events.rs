@@ -83,6 +83,14 @@ pub enum EventKind {
     MandateChange,
     /// A mission's host consent changed (`detail` = mission, `value` = consent).
     ConsentChange,
+    /// An agency sent a convoy (cell = depot, `detail` = `agency->district`, `value` = cargo).
+    ConvoyDispatched,
+    /// A convoy was stopped on its way (`detail` = the faction holding the cell, `value` = aid workers killed).
+    ConvoyAttacked,
+    /// A convoy's cargo was looted (`detail` = the looting faction, `value` = cargo).
+    ConvoyLooted,
+    /// A convoy delivered its cargo (`detail` = district, `value` = cargo).
+    ConvoyDelivered,
 }
 
 impl EventKind {
@@ -127,6 +135,10 @@ impl EventKind {
             EventKind::ContingentWithdrawn => "contingent_withdrawn",
             EventKind::MandateChange => "mandate_change",
             EventKind::ConsentChange => "consent_change",
+            EventKind::ConvoyDispatched => "convoy_dispatched",
+            EventKind::ConvoyAttacked => "convoy_attacked",
+            EventKind::ConvoyLooted => "convoy_looted",
+            EventKind::ConvoyDelivered => "convoy_delivered",
         }
     }
 }

@@ -9,6 +9,7 @@
 //! writers live in the CLI and batch crates.
 
 pub mod activation;
+pub mod aid;
 pub mod civilians;
 pub mod conflict;
 pub mod demography;

@@ -1,5 +1,6 @@
 //! Per-tick metrics: one row of named numbers, computed after everyone has acted.
 
+use crate::aid::{Agency, AidState};
 use crate::civilians::{Citizen, CitizenState, grievance};
 use crate::conflict::Conflict;
 use crate::food::FoodState;
@@ -49,6 +50,26 @@ const PEACEKEEPING: [&str; 18] = [
     "civilians_killed_by_peacekeepers",
     "police_arrests",
     "mean_consent",
+];
+
+/// Columns of the aid layer (when the scenario has `[aid]`).
+const AID: [&str; 16] = [
+    "aid_needed",
+    "aid_supplied",
+    "aid_delivered",
+    "aid_looted",
+    "aid_duplicated",
+    "aid_in_transit",
+    "aid_in_stock",
+    "aid_supplied_total",
+    "aid_delivered_total",
+    "aid_looted_total",
+    "convoys_dispatched",
+    "convoys_delivered",
+    "convoys_attacked",
+    "convoys_escorted",
+    "aid_worker_deaths",
+    "mean_delivery_time",
 ];
 
 /// Per-mission columns, suffixed `_<mission>`.
@@ -136,6 +157,9 @@ impl Metrics {
                 names.extend(PER_MISSION.iter().map(|c| format!("{c}_{m}")));
             }
         }
+        if scenario.aid.is_some() {
+            names.extend(AID.iter().map(|s| (*s).to_owned()));
+        }
         let displaced = match &params.map {
             Some(map) if scenario.displacement.is_some() && map.districts.len() > 1 => {
                 names.extend(map.districts.iter().map(|d| format!("displaced_{d}")));
@@ -166,6 +190,8 @@ pub(crate) fn record_metrics(
     pk: Res<Peacekeeping>,
     units: Query<&Unit>,
     missions: Query<&Mission>,
+    aid: Res<AidState>,
+    agencies: Query<&Agency>,
     mut metrics: ResMut<Metrics>,
 ) {
     const ONE: f64 = 4_294_967_296.0;
@@ -348,6 +374,32 @@ pub(crate) fn record_metrics(
             let [troops, police, observers] = people[m.index as usize];
             metrics.values.extend([troops as f64, police as f64, observers as f64, m.consent]);
         }
+    }
+    if aid.enabled {
+        let t = &aid.tally;
+        let need = params.scenario.food.as_ref().map_or(0.0, |f| f.need);
+        let needed: f64 = food.insecurity.iter().zip(&food.population).map(|(i, &p)| need * p as f64 * i).sum();
+        let stock: f64 = aid.agencies.iter().filter_map(|&e| agencies.get(e).ok()).map(|a| a.stock).sum();
+        let mean_days =
+            if aid.arrivals_total > 0 { aid.delivery_days_total as f64 / aid.arrivals_total as f64 } else { 0.0 };
+        metrics.values.extend([
+            needed,
+            t.supplied,
+            t.delivered,
+            t.looted,
+            t.duplicated,
+            aid.in_transit,
+            stock,
+            aid.supplied_total,
+            aid.delivered_total,
+            aid.looted_total,
+            t.dispatched as f64,
+            t.arrived as f64,
+            t.attacked as f64,
+            t.escorted as f64,
+            t.worker_deaths as f64,
+            mean_days,
+        ]);
     }
     metrics.values.extend(metrics.displaced.iter().map(|&n| n as f64));
 }

@@ -70,6 +70,8 @@ pub enum Duty {
     Reserve,
     /// Moving to an incident (its id).
     Respond(u32),
+    /// Escorting an aid convoy (its id); the aid phase moves it with the convoy.
+    Escort(u32),
 }
 
 /// A peacekeeping unit.
@@ -299,7 +301,7 @@ impl UnitIndex {
     }
 
     /// The unit nearest to `at` (by Chebyshev distance, then slot) among those `accept` admits.
-    fn nearest(&self, at: Position, mut accept: impl FnMut(u32) -> bool) -> Option<(u32, u32)> {
+    pub fn nearest(&self, at: Position, mut accept: impl FnMut(u32) -> bool) -> Option<(u32, u32)> {
         let mut best: Option<(u32, u32)> = None;
         for ring in 0..self.columns.max(self.rows) {
             self.ring(at, ring, |slot, d| {
@@ -715,7 +717,7 @@ fn allocate(world: &mut World) {
                     let Some(mut u) = world.get_mut::<Unit>(ue) else { continue };
                     let last = mission.sectors.len() - 1;
                     if is_reserve[i] {
-                        if !matches!(u.duty, Duty::Respond(_)) {
+                        if !matches!(u.duty, Duty::Respond(_) | Duty::Escort(_)) {
                             u.duty = Duty::Reserve;
                             u.waypoint = if mission.early_warning && !pk.alert.is_empty() {
                                 let d = pk.alert[alert_k % pk.alert.len()];
@@ -1015,7 +1017,7 @@ fn may_respond(u: &Unit, c: &Contingent, mission: &Mission, d: u16) -> bool {
         && u.role != Role::Observers
         && mission.mandate != Mandate::Observe
         && !c.refuses(Task::Respond)
-        && !matches!(u.duty, Duty::Respond(_))
+        && !matches!(u.duty, Duty::Respond(_) | Duty::Escort(_))
         && (!c.refuses(Task::OutOfSector)
             || mission.sectors.get(u.sector as usize).is_some_and(|s| s.districts.contains(&d)))
 }
@@ -1272,6 +1274,9 @@ pub(crate) fn peacekeepers_act(
         }
         let Some(k) = contingents.get(kents[u.contingent as usize]).ok() else { continue };
         let Ok(mission) = missions.get(pk.missions[u.mission as usize]) else { continue };
+        if matches!(u.duty, Duty::Escort(_)) {
+            continue; // it travels with its convoy
+        }
         if mission.consent < 1.0 && !rng.random_bool(mission.consent.clamp(0.0, 1.0)) {
             continue;
         }

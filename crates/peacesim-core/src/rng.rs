@@ -35,9 +35,11 @@ pub enum Stream {
     /// Peacekeeping: unit placement and patrols, reports, detection, interposition, fighters disengaging near
     /// soldiers, attacks on and by peacekeepers, police arrests, drawdowns.
     Peacekeeping = 11,
+    /// Humanitarian aid: convoys stopped, looted, aid workers killed.
+    Aid = 12,
 }
 
-const STREAMS: usize = 12;
+const STREAMS: usize = 13;
 
 /// All streams of one run.
 #[derive(Resource, Debug, Clone)]

@@ -1,6 +1,7 @@
 //! [`Simulation`]: one seeded run of a scenario, owning its bevy_ecs `World` and `Schedule`.
 
 use crate::activation::activate_agents;
+use crate::aid::{AidState, Convoy, aid_act, setup_aid};
 use crate::civilians::{Citizen, CitizenState};
 use crate::conflict::{Conflict, Fighter, fighters_act, place_fighters, remove_fighters, update_conflict};
 use crate::demography::{age_and_reproduce, remove_dead};
@@ -38,6 +39,8 @@ pub enum TickSet {
     Conflict,
     /// Peacekeeping units: attacks on them, reports, dispatch, movement, enforcement, arrests, trust.
     Peacekeeping,
+    /// Humanitarian aid: supplies, assessment, convoys, escorts, looting, deliveries.
+    Aid,
     /// Ageing, deaths and births.
     Demography,
     /// The tick's metrics row.
@@ -109,6 +112,7 @@ impl Simulation {
         world.insert_resource(roster);
         world.insert_resource(Clock::default());
         world.insert_resource(Peacekeeping::default());
+        world.insert_resource(AidState::default());
 
         let mut tick_schedule = Schedule::default();
         tick_schedule.set_executor(SingleThreadedExecutor::new());
@@ -119,6 +123,7 @@ impl Simulation {
                 TickSet::Activation,
                 TickSet::Conflict,
                 TickSet::Peacekeeping,
+                TickSet::Aid,
                 TickSet::Demography,
                 TickSet::Metrics,
             )
@@ -143,6 +148,7 @@ impl Simulation {
         tick_schedule.add_systems(activate_agents.in_set(TickSet::Activation));
         tick_schedule.add_systems((fighters_act, ApplyDeferred).chain().in_set(TickSet::Conflict));
         tick_schedule.add_systems((peacekeepers_act, ApplyDeferred).chain().in_set(TickSet::Peacekeeping));
+        tick_schedule.add_systems((aid_act, ApplyDeferred).chain().in_set(TickSet::Aid));
         tick_schedule.add_systems((age_and_reproduce, ApplyDeferred).chain().in_set(TickSet::Demography));
         tick_schedule.add_systems(record_metrics.in_set(TickSet::Metrics));
 
@@ -151,6 +157,7 @@ impl Simulation {
         setup_schedule.set_executor(SingleThreadedExecutor::new());
         setup_schedule.add_systems((apply_events, ApplyDeferred, apply_peacekeeping_events).chain());
         setup_peacekeeping(&mut world);
+        setup_aid(&mut world);
         setup_schedule.run(&mut world);
 
         let mut metrics_schedule = Schedule::default();
@@ -167,6 +174,7 @@ impl Simulation {
         self.world.resource_mut::<Tally>().start_tick();
         self.world.resource_mut::<Conflict>().start_tick();
         self.world.resource_mut::<Peacekeeping>().start_tick();
+        self.world.resource_mut::<AidState>().start_tick();
         self.world.resource_mut::<Clock>().tick += 1;
         self.tick_schedule.run(&mut self.world);
     }
@@ -291,6 +299,14 @@ impl Simulation {
             };
             h.word(5 << 61 | u64::from(id.0) << 16 | u64::from(u.contingent) << 8 | u64::from(u.sector));
             h.word(u64::from(pos.x) << 48 | u64::from(pos.y) << 32 | u64::from(u.strength));
+        }
+        let convoys = self.world.resource::<AidState>().convoys.clone();
+        for e in convoys {
+            let entity = self.world.entity(e);
+            let (Some(pos), Some(c)) = (entity.get::<Position>(), entity.get::<Convoy>()) else { continue };
+            h.word(3 << 60 | u64::from(c.id) << 16 | u64::from(c.agency) << 8);
+            h.word(u64::from(pos.x) << 48 | u64::from(pos.y) << 32 | u64::from(c.crew) << 16 | u64::from(c.district));
+            h.word(c.cargo.to_bits());
         }
         h.finish()
     }

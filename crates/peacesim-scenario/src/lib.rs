@@ -8,6 +8,7 @@
 //!
 //! This crate does no IO beyond [`load`], which reads one file into a string.
 
+pub mod aid;
 pub mod bundled;
 pub mod conflict;
 mod error;

@@ -34,6 +34,10 @@ pub struct LegendEntry {
     /// Whether these cells are a camp for displaced people (they attract those who flee).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub camp: bool,
+    /// Whether these cells carry a road (aid convoys travel them at a quarter of the open-ground cost; a road
+    /// may cross water as a bridge).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub road: bool,
 }
 
 fn one() -> f64 {
@@ -73,6 +77,8 @@ pub struct ResolvedMap {
     pub capacity: Vec<f64>,
     /// Whether each cell is a camp, row-major.
     pub camp: Vec<bool>,
+    /// Whether each cell carries a road, row-major.
+    pub road: Vec<bool>,
 }
 
 impl ResolvedMap {
@@ -145,6 +151,7 @@ impl MapSpec {
         let mut food = Vec::with_capacity(terrain.capacity());
         let mut capacity = Vec::with_capacity(terrain.capacity());
         let mut camp = Vec::with_capacity(terrain.capacity());
+        let mut road = Vec::with_capacity(terrain.capacity());
         for (r, line) in lines.iter().enumerate() {
             let count = line.chars().count();
             if count != width as usize {
@@ -164,11 +171,12 @@ impl MapSpec {
                 food.push(entry.food);
                 capacity.push(if entry.terrain == Terrain::Water { 0.0 } else { entry.capacity });
                 camp.push(entry.camp);
+                road.push(entry.road);
                 district.push(
                     entry.district.as_ref().and_then(|d| districts.iter().position(|n| n == d)).map(|i| i as u16),
                 );
             }
         }
-        Ok(ResolvedMap { terrain, district, districts, food, capacity, camp })
+        Ok(ResolvedMap { terrain, district, districts, food, capacity, camp, road })
     }
 }

@@ -66,6 +66,9 @@ pub struct Scenario {
     /// Multinational peacekeeping: missions, national contingents, and the rules of their units.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub peacekeeping: Option<crate::peacekeeping::Peacekeeping>,
+    /// Humanitarian aid: agencies, depots, convoys and how they allocate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aid: Option<crate::aid::Aid>,
 }
 
 fn default_ticks() -> u64 {
@@ -479,6 +482,7 @@ impl Scenario {
             return s;
         }
         let area = k.saturating_mul(k);
+        let factor = f64::from(area);
         s.grid.width = s.grid.width.saturating_mul(k);
         s.grid.height = s.grid.height.saturating_mul(k);
         if let Some(map) = s.map.as_mut() {
@@ -509,6 +513,13 @@ impl Scenario {
             e.police = e.police.map(|n| n.saturating_mul(area));
             e.observers = e.observers.map(|n| n.saturating_mul(area));
         }
+        if let Some(aid) = s.aid.as_mut() {
+            for a in aid.agencies.values_mut() {
+                a.supply = a.supply.map(|v| v * factor);
+                a.stock *= factor;
+                a.depot = a.depot.map(|v| v.saturating_mul(k));
+            }
+        }
         if let Some(pk) = s.peacekeeping.as_mut() {
             for m in pk.missions.values_mut() {
                 m.troops = m.troops.map(|n| n.saturating_mul(area));
@@ -522,9 +533,9 @@ impl Scenario {
                 c.base = c.base.map(|[x, y]| [x.saturating_mul(k), y.saturating_mul(k)]);
             }
         }
-        let factor = f64::from(area);
         for entry in &mut s.schedule {
-            if entry.path.starts_with("forces.") && entry.path.ends_with(".count") {
+            let supply = entry.path.starts_with("aid.agencies.") && entry.path.ends_with(".supply");
+            if supply || entry.path.starts_with("forces.") && entry.path.ends_with(".count") {
                 entry.value = entry.value.map(|v| v * factor);
                 if let Some(ramp) = entry.ramp.as_mut() {
                     (ramp.from, ramp.to) = (ramp.from * factor, ramp.to * factor);

@@ -35,6 +35,8 @@ pub enum ParamPath {
     Food(FoodField),
     /// `climate.<field>`: hazard, hazard_trend or severity.
     Climate(ClimateField),
+    /// `aid.agencies.<name>.supply`: an agency's daily supply (its budget).
+    AgencySupply(String),
 }
 
 /// Declares a field enum with its snake_case keys and the ranges validation accepts.
@@ -155,6 +157,7 @@ pub const RUNTIME_PATHS: &[&str] = &[
     "displacement.<field> (any number but flee_radius)",
     "food.<need|hardship_weight|season_amplitude>",
     "climate.<hazard|hazard_trend|severity>",
+    "aid.agencies.<name>.supply",
 ];
 
 impl ParamPath {
@@ -233,6 +236,12 @@ impl ParamPath {
                 }
                 ParamPath::Climate(ClimateField::parse(field).unwrap_or(ClimateField::Hazard))
             }
+            ["aid", "agencies", name, "supply"] => {
+                if !scenario.aid.as_ref().is_some_and(|a| a.agencies.contains_key(*name)) {
+                    return Err(format!("there is no agency named `{name}` in this scenario"));
+                }
+                ParamPath::AgencySupply((*name).to_owned())
+            }
             _ => {
                 return Err(format!(
                     "`{path}` is not a runtime parameter; the schedule can change: {}",
@@ -257,6 +266,7 @@ impl ParamPath {
             ParamPath::Climate(f) => f.range(),
             ParamPath::Threshold => (-1.0, 1.0),
             ParamPath::ArrestConstant => (0.0, 1e6),
+            ParamPath::AgencySupply(_) => (0.0, 1e12),
             ParamPath::JailTermMax | ParamPath::ForceCount(_) => (0.0, f64::from(u32::MAX)),
             ParamPath::MaxAge => (1.0, f64::from(u32::MAX)),
         };
@@ -290,6 +300,9 @@ impl ParamPath {
             }
             ParamPath::Food(field) => scenario.food.clone().map_or(0.0, |mut f| *food_field(&mut f, *field)),
             ParamPath::Climate(field) => scenario.climate.clone().map_or(0.0, |mut c| *climate_field(&mut c, *field)),
+            ParamPath::AgencySupply(name) => {
+                scenario.aid.as_ref().and_then(|a| a.agencies.get(name)).and_then(|a| a.supply).unwrap_or(0.0)
+            }
         }
     }
 
@@ -352,6 +365,11 @@ impl ParamPath {
                     *climate_field(c, *field) = value;
                 }
             }
+            ParamPath::AgencySupply(name) => {
+                if let Some(a) = scenario.aid.as_mut().and_then(|a| a.agencies.get_mut(name)) {
+                    a.supply = Some(value);
+                }
+            }
         }
     }
 
@@ -381,6 +399,7 @@ impl std::fmt::Display for ParamPath {
             ParamPath::Displacement(field) => write!(f, "displacement.{}", field.as_str()),
             ParamPath::Food(field) => write!(f, "food.{}", field.as_str()),
             ParamPath::Climate(field) => write!(f, "climate.{}", field.as_str()),
+            ParamPath::AgencySupply(name) => write!(f, "aid.agencies.{name}.supply"),
         }
     }
 }

@@ -158,6 +158,7 @@ pub fn validate(scenario: &Scenario) -> Vec<(String, String)> {
 
     validate_conflict(scenario, cells, &mut fail);
     validate_peacekeeping(scenario, &mut fail);
+    validate_aid(scenario, &mut fail);
 
     for (i, entry) in scenario.schedule.iter().enumerate() {
         let key = format!("schedule[{i}]");
@@ -231,6 +232,8 @@ fn validate_conflict(scenario: &Scenario, cells: u64, fail: &mut impl FnMut(&str
             "displacement"
         } else if scenario.peacekeeping.is_some() {
             "peacekeeping"
+        } else if scenario.aid.is_some() {
+            "aid"
         } else {
             "conflict"
         };
@@ -599,6 +602,62 @@ fn validate_peacekeeping(scenario: &Scenario, fail: &mut impl FnMut(&str, String
             fail(&format!("{key}.contingents"), "name two different contingents".to_owned());
         }
         check_unit(fail, &format!("{key}.value"), j.value);
+    }
+}
+
+/// `[aid]`: the rules and every agency.
+fn validate_aid(scenario: &Scenario, fail: &mut impl FnMut(&str, String)) {
+    let Some(aid) = &scenario.aid else { return };
+    let grid = &scenario.grid;
+    if scenario.food.is_none() {
+        fail("aid", "aid is food: add a [food] table".to_owned());
+    }
+    if aid.assessment_interval == 0 {
+        fail("aid.assessment_interval", "must be at least 1".to_owned());
+    }
+    if aid.convoys_per_day > 1000 {
+        fail("aid.convoys_per_day", format!("{} is out of range: must be at most 1000", aid.convoys_per_day));
+    }
+    for (field, value) in [
+        ("violence_risk", aid.violence_risk),
+        ("territory_risk", aid.territory_risk),
+        ("escort_protection", aid.escort_protection),
+        ("loot", aid.loot),
+        ("worker_lethality", aid.worker_lethality),
+        ("escort_trust", aid.escort_trust),
+    ] {
+        check_unit(fail, &format!("aid.{field}"), value);
+    }
+    check_range(fail, "aid.cover_days", aid.cover_days, 0.0, 1e6);
+    check_range(fail, "aid.convoy_size", aid.convoy_size, 1e-9, 1e12);
+    check_range(fail, "aid.speed", aid.speed, 1e-9, 1e6);
+    check_range(fail, "aid.loot_value", aid.loot_value, 0.0, 1e9);
+    for (field, value) in [("urban_cost", aid.urban_cost), ("rough_cost", aid.rough_cost), ("road_cost", aid.road_cost)]
+    {
+        check_range(fail, &format!("aid.{field}"), value, 1e-3, 1e3);
+    }
+    if aid.agencies.is_empty() {
+        fail("aid.agencies", "declare at least one agency".to_owned());
+    }
+    let resolved = scenario.map.as_ref().and_then(|m| m.resolve(grid.width, grid.height).ok());
+    for (name, a) in &aid.agencies {
+        let key = format!("aid.agencies.{name}");
+        match a.supply {
+            None => fail(
+                &key,
+                "an agency needs a `supply` (food received per day; 0 if the schedule sets it later)".to_owned(),
+            ),
+            Some(v) => check_range(fail, &format!("{key}.supply"), v, 0.0, 1e12),
+        }
+        check_range(fail, &format!("{key}.stock"), a.stock, 0.0, 1e12);
+        let [x, y] = a.depot;
+        if x >= grid.width || y >= grid.height {
+            fail(&format!("{key}.depot"), format!("cell [{x}, {y}] is outside the {}x{} map", grid.width, grid.height));
+        } else if let Some(map) = &resolved
+            && map.district[y as usize * grid.width as usize + x as usize].is_none()
+        {
+            fail(&format!("{key}.depot"), format!("cell [{x}, {y}] is water; a depot stands on land"));
+        }
     }
 }
 
