@@ -514,6 +514,7 @@ impl Scenario {
             e.observers = e.observers.map(|n| n.saturating_mul(area));
         }
         if let Some(aid) = s.aid.as_mut() {
+            aid.convoys_per_day = aid.convoys_per_day.saturating_mul(area);
             for a in aid.agencies.values_mut() {
                 a.supply = a.supply.map(|v| v * factor);
                 a.stock *= factor;

@@ -615,8 +615,8 @@ fn validate_aid(scenario: &Scenario, fail: &mut impl FnMut(&str, String)) {
     if aid.assessment_interval == 0 {
         fail("aid.assessment_interval", "must be at least 1".to_owned());
     }
-    if aid.convoys_per_day > 1000 {
-        fail("aid.convoys_per_day", format!("{} is out of range: must be at most 1000", aid.convoys_per_day));
+    if aid.convoys_per_day > 1_000_000 {
+        fail("aid.convoys_per_day", format!("{} is out of range: must be at most 1000000", aid.convoys_per_day));
     }
     for (field, value) in [
         ("violence_risk", aid.violence_risk),
