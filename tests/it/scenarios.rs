@@ -53,3 +53,25 @@ fn schedule_step_change_and_ramp_take_effect_on_their_ticks() {
     assert_eq!(cops[300], 0.0);
     assert!(cops.windows(2).all(|w| w[1] <= w[0]), "cop numbers never rise");
 }
+
+/// Every experiment under scenarios/experiments/ reads and checks (paths, values, outcomes against its
+/// scenario), and every one of its design points builds and runs a few ticks.
+#[test]
+fn every_experiment_plans_and_its_points_run() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/experiments");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+        let path = entry.unwrap_or_else(|e| panic!("{e}")).path();
+        if path.extension().is_none_or(|e| e != "toml") {
+            continue;
+        }
+        let plan = peacesim_batch::plan::Plan::from_file(&path).unwrap_or_else(|e| panic!("{e}"));
+        assert!(!plan.is_empty(), "{}", path.display());
+        for point in 0..plan.points.len() as u64 {
+            let s = plan.scenario(point).unwrap_or_else(|e| panic!("{} point {point}: {e}", path.display()));
+            crate::simulation(&s, 1).run(3);
+        }
+        seen += 1;
+    }
+    assert!(seen >= 4, "found {seen} experiments");
+}
