@@ -96,7 +96,8 @@ fn aid_is_conserved_every_tick() {
     }
 }
 
-/// The base with one agency only (the UN agency, needs-based), and the NGO given no supply.
+/// The base with one agency only (the UN agency, with escorts or not and the given policy), the NGO given no
+/// supply.
 fn single(escort: bool, policy: Policy) -> Scenario {
     let mut s = base();
     let aid = s.aid.as_mut().expect("aid");
@@ -245,6 +246,16 @@ fn bad_agencies_are_located_errors() {
 
     let text = AID.replace("loot = 0.5 ", "loot = 1.5 ");
     assert_eq!(first_error(&text).0, "aid.loot");
+
+    // Aid is food: without a [food] table there is nothing to assess or deliver.
+    let start = AID.find("[food]").expect("the tutorial has food");
+    let end = start + AID[start..].find("\n\n").expect("a blank line ends the table");
+    let text = format!("{}{}", &AID[..start], &AID[end..]);
+    let Err(e) = peacesim_scenario::parse_scenario(&text, "no-food.toml", &[]) else { panic!("accepted aid without food") };
+    assert!(
+        e.diagnostics.iter().any(|d| d.key == "aid" && d.message.contains("add a [food] table")),
+        "{e}"
+    );
 }
 
 /// National caveats and mandates decide escorts: when every contingent refuses escorts, or the mandate is

@@ -14,9 +14,11 @@
 //!    triage, population-proportional, nearest-first), counting against the assessment the deliveries it
 //!    knows of: its own, and with the coordination cluster those of every member;
 //!    an agency that wants escorts gets the nearest free peacekeeping unit the mandate and caveats allow;
-//! 5. convoys move along their routes; each day on a cell with recent violence or held by a non-state armed
-//!    faction a convoy may be stopped (less likely with an escort): aid workers may be killed, and the
-//!    faction holding the cell may loot the cargo, which becomes its resources (and so its recruits);
+//! 5. convoys move along their routes as far as the day's budget takes them; the day's exposure is the
+//!    most dangerous cell they stand on (recent violence, ground held by a non-state armed faction at odds
+//!    with the government), and a convoy may be stopped there (less likely with an escort): aid workers may
+//!    be killed, and a hostile faction holding the cell may loot the cargo, which becomes its resources
+//!    (and so its recruits); otherwise the convoy is held up for the rest of the day;
 //! 6. a convoy that arrives adds its cargo to the district's food stock; the part beyond the district's
 //!    assessed need (all agencies' deliveries since the assessment) counts as duplicated.
 //!
@@ -375,17 +377,48 @@ pub(crate) fn aid_act(
             aid.convoys.remove(i);
             continue;
         };
+        // An escort whose unit is gone (destroyed, drawn down, withdrawn) protects no more.
+        if let Some(ue) = convoy.escort
+            && !units.get(ue).is_ok_and(|(u, _)| u.strength > 0 && u.duty == Duty::Escort(convoy.id))
+        {
+            convoy.escort = None;
+        }
         let route = &aid.routes[convoy.agency as usize * districts + convoy.district as usize];
-        let here = route[convoy.step as usize] as usize;
-        let violence = f64::from(c.heat[here]).min(1.0);
-        let holder = c.control[here];
-        let armed = holder != UNCONTROLLED && c.factions[holder as usize].kind != FactionKind::Government;
-        let mut risk = spec.violence_risk * violence + if armed { spec.territory_risk } else { 0.0 };
+        // Where today's budget takes it; the day's exposure is the most dangerous cell it stands on today.
+        let (mut step, mut budget) = (convoy.step as usize, convoy.budget + spec.speed);
+        while step + 1 < route.len() && aid.cell_cost[route[step + 1] as usize] <= budget {
+            budget -= aid.cell_cost[route[step + 1] as usize];
+            step += 1;
+        }
+        let n_factions = c.factions.len();
+        // Hostile ground: held by a non-state armed faction at odds with the government (any, without one).
+        let hostile = |f: u8| {
+            f != UNCONTROLLED
+                && c.factions[f as usize].kind != FactionKind::Government
+                && c.government.is_none_or(|g| c.relation[f as usize * n_factions + g as usize] < 0.0)
+        };
+        let danger = |cell: usize| {
+            let violence = f64::from(c.heat[cell]).min(1.0);
+            spec.violence_risk * violence + if hostile(c.control[cell]) { spec.territory_risk } else { 0.0 }
+        };
+        let (mut risk, mut worst) = (danger(route[convoy.step as usize] as usize), convoy.step as usize);
+        for k in convoy.step as usize + 1..=step {
+            let r = danger(route[k] as usize);
+            if r > risk {
+                (risk, worst) = (r, k);
+            }
+        }
         if convoy.escort.is_some() {
             risk *= 1.0 - spec.escort_protection;
         }
         let mut gone = false;
         if risk > 0.0 && rng.random_bool(risk.min(1.0)) {
+            // Stopped where the danger was: the rest of the day is lost.
+            convoy.step = worst as u32;
+            convoy.budget = 0.0;
+            let cell = route[worst] as usize;
+            *pos = Position { x: (cell % aid.width) as u16, y: (cell / aid.width) as u16 };
+            let holder = c.control[cell];
             aid.tally.attacked += 1;
             let killed = (0..convoy.crew).filter(|_| rng.random_bool(spec.worker_lethality)).count() as u32;
             convoy.crew -= killed;
@@ -396,7 +429,7 @@ pub(crate) fn aid_act(
                 y: Some(pos.y),
                 ..event(EventKind::ConvoyAttacked, f64::from(killed), detail.clone())
             });
-            if holder != UNCONTROLLED && rng.random_bool(spec.loot) {
+            if hostile(holder) && rng.random_bool(spec.loot) {
                 // Looted: the cargo becomes the faction's resources.
                 c.factions[holder as usize].resources += convoy.cargo * spec.loot_value;
                 aid.tally.looted += convoy.cargo;
@@ -410,15 +443,7 @@ pub(crate) fn aid_act(
                 gone = true;
             }
         } else {
-            convoy.budget += spec.speed;
-            while (convoy.step as usize) + 1 < route.len() {
-                let next = route[convoy.step as usize + 1] as usize;
-                if aid.cell_cost[next] > convoy.budget {
-                    break;
-                }
-                convoy.budget -= aid.cell_cost[next];
-                convoy.step += 1;
-            }
+            (convoy.step, convoy.budget) = (step as u32, budget);
             let at = route[convoy.step as usize] as usize;
             *pos = Position { x: (at % aid.width) as u16, y: (at / aid.width) as u16 };
             if convoy.step as usize + 1 == route.len() {

@@ -75,18 +75,19 @@ pub struct Aid {
     /// Cost of crossing a road cell (whatever its terrain; a road on water is a bridge).
     #[serde(default = "default_road_cost")]
     pub road_cost: f64,
-    /// Daily chance that a convoy on a cell with recent violence is stopped, at one killing's worth of
-    /// violence there (scaled by min(1, violence)).
+    /// Daily chance that a convoy is stopped on a cell with recent violence, at one killing's worth of
+    /// violence there (scaled by min(1, violence)); a day's exposure is the most dangerous cell it stands on.
     #[serde(default = "default_violence_risk")]
     pub violence_risk: f64,
-    /// Daily chance that a convoy in territory held by a non-state armed faction is stopped.
+    /// Daily chance that a convoy in territory held by a hostile armed faction (a non-state faction whose
+    /// relation with the government is negative, or any non-state faction without a government) is stopped.
     #[serde(default = "default_territory_risk")]
     pub territory_risk: f64,
     /// Share of that risk a peacekeeping escort removes.
     #[serde(default = "default_escort_protection")]
     pub escort_protection: f64,
-    /// Probability that a stopped convoy is looted by the faction holding the cell (otherwise it is held
-    /// up for the day).
+    /// Probability that a stopped convoy is looted by the hostile faction holding the cell (otherwise, or
+    /// where no hostile faction holds it, it is held up for the day).
     #[serde(default = "half")]
     pub loot: f64,
     /// Resources a faction gains per unit of food it loots (what pays for its recruits).

@@ -474,7 +474,9 @@ impl Ramp {
 impl Scenario {
     /// The same scenario on a map `k` times wider and higher: every map cell becomes a k x k block, and
     /// every absolute number (population and force counts, initial fighters and resources, reinforcements
-    /// and their resources, scheduled force counts) is multiplied by k squared, so densities per cell stay the same. Radii, rates and the schedule are
+    /// and their resources, scheduled force counts and agency supplies, peacekeepers, agencies' supplies,
+    /// stocks and convoys per day) is multiplied by k squared, so densities per cell stay the same; cells
+    /// named in the scenario (bases, depots) move with the map. Radii, rates and the schedule's ticks are
     /// unchanged. Used to measure throughput at scale; `k = 1` returns an equal scenario.
     pub fn scaled(&self, k: u32) -> Scenario {
         let mut s = self.clone();
@@ -547,12 +549,14 @@ impl Scenario {
         s
     }
 
-    /// Whether the conflict layer is on: factions, a `[conflict]` table, `[displacement]` or `[peacekeeping]`.
+    /// Whether the conflict layer is on: factions, a `[conflict]` table, `[displacement]`, `[peacekeeping]` or
+    /// `[aid]`.
     pub fn has_conflict(&self) -> bool {
         !self.factions.is_empty()
             || self.conflict.is_some()
             || self.displacement.is_some()
             || self.peacekeeping.is_some()
+            || self.aid.is_some()
     }
 
     /// Cells agents may stand on: every cell, less the map's water.

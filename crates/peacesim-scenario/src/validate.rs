@@ -509,6 +509,9 @@ fn validate_peacekeeping(scenario: &Scenario, fail: &mut impl FnMut(&str, String
     if pk.allocation_interval == 0 {
         fail("peacekeeping.allocation_interval", "must be at least 1".to_owned());
     }
+    if pk.contingents.len() > 64 {
+        fail("peacekeeping.contingents", format!("{} contingents; at most 64 are supported", pk.contingents.len()));
+    }
     if pk.missions.len() > 8 {
         fail("peacekeeping.missions", format!("{} missions; at most 8 are supported", pk.missions.len()));
     }
@@ -638,6 +641,9 @@ fn validate_aid(scenario: &Scenario, fail: &mut impl FnMut(&str, String)) {
     }
     if aid.agencies.is_empty() {
         fail("aid.agencies", "declare at least one agency".to_owned());
+    }
+    if aid.agencies.len() > 64 {
+        fail("aid.agencies", format!("{} agencies; at most 64 are supported", aid.agencies.len()));
     }
     let resolved = scenario.map.as_ref().and_then(|m| m.resolve(grid.width, grid.height).ok());
     for (name, a) in &aid.agencies {
