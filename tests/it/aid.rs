@@ -251,11 +251,10 @@ fn bad_agencies_are_located_errors() {
     let start = AID.find("[food]").expect("the tutorial has food");
     let end = start + AID[start..].find("\n\n").expect("a blank line ends the table");
     let text = format!("{}{}", &AID[..start], &AID[end..]);
-    let Err(e) = peacesim_scenario::parse_scenario(&text, "no-food.toml", &[]) else { panic!("accepted aid without food") };
-    assert!(
-        e.diagnostics.iter().any(|d| d.key == "aid" && d.message.contains("add a [food] table")),
-        "{e}"
-    );
+    let Err(e) = peacesim_scenario::parse_scenario(&text, "no-food.toml", &[]) else {
+        panic!("accepted aid without food")
+    };
+    assert!(e.diagnostics.iter().any(|d| d.key == "aid" && d.message.contains("add a [food] table")), "{e}");
 }
 
 /// National caveats and mandates decide escorts: when every contingent refuses escorts, or the mandate is
