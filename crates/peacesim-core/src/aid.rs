@@ -402,8 +402,8 @@ pub(crate) fn aid_act(
             spec.violence_risk * violence + if hostile(c.control[cell]) { spec.territory_risk } else { 0.0 }
         };
         let (mut risk, mut worst) = (danger(route[convoy.step as usize] as usize), convoy.step as usize);
-        for k in convoy.step as usize + 1..=step {
-            let r = danger(route[k] as usize);
+        for (k, &cell) in route.iter().enumerate().take(step + 1).skip(convoy.step as usize + 1) {
+            let r = danger(cell as usize);
             if r > risk {
                 (risk, worst) = (r, k);
             }
