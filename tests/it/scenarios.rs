@@ -75,3 +75,34 @@ fn every_experiment_plans_and_its_points_run() {
     }
     assert!(seen >= 4, "found {seen} experiments");
 }
+
+/// A frame shows what the metrics count: one code per cell, the fighters, the units and the convoys.
+#[test]
+fn frames_match_the_metrics() {
+    let s = crate::scenario("district-aid", &[]);
+    let mut sim = crate::simulation(&s, 4);
+    sim.run(100);
+    let frame = sim.frame();
+    let metric = |m: &str| sim.metric(m).unwrap_or_else(|| panic!("no metric {m}"));
+    assert_eq!((frame.width, frame.height), (60, 30));
+    assert_eq!(frame.cells.len(), 1800);
+    assert_eq!(frame.control.len(), 1800);
+    let fighters = frame.fighters.iter().filter(|&&f| f >= 0).count() as f64;
+    assert_eq!(fighters, metric("fighters"));
+    assert_eq!(
+        frame.cells.iter().filter(|&&c| c == peacesim_core::frames::CellCode::Fighter as u8).count() as f64,
+        fighters
+    );
+    let water = frame.cells.iter().filter(|&&c| c == peacesim_core::frames::CellCode::Water as u8).count();
+    assert_eq!(water as u64, 1800 - s.land_cells());
+    let displaced = frame.cells.iter().filter(|&&c| c == peacesim_core::frames::CellCode::Displaced as u8).count();
+    assert!(displaced as f64 <= metric("displaced"));
+    assert_eq!(frame.units.len() as f64, metric("peacekeeping_units"));
+    assert_eq!(frame.units.iter().map(|u| f64::from(u.strength)).sum::<f64>(), metric("peacekeepers"));
+    let convoy_size = s.aid.as_ref().map_or(0.0, |a| a.convoy_size);
+    assert_eq!(frame.convoys.len() as f64 * convoy_size, metric("aid_in_transit"));
+    assert!(frame.factions.len() == 5 && frame.control.iter().any(|&c| c >= 0));
+    let json = serde_json::to_string(&frame).unwrap_or_else(|e| panic!("{e}"));
+    let back: peacesim_core::frames::Frame = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(back, frame);
+}

@@ -17,6 +17,7 @@ pub mod displacement;
 pub mod events;
 pub mod food;
 pub mod forces;
+pub mod frames;
 pub mod grid;
 pub mod metrics;
 pub mod peacekeeping;

@@ -226,6 +226,11 @@ impl Simulation {
         &self.world.resource::<Params>().scenario
     }
 
+    /// The map as it stands now: control, occupants, units, convoys and this tick's incidents.
+    pub fn frame(&self) -> crate::frames::Frame {
+        crate::frames::frame(&self.world, self.tick())
+    }
+
     /// Read-only access to the ECS world, for inspection by tests and tools (replays, frames).
     pub fn world(&self) -> &World {
         &self.world
