@@ -11,6 +11,7 @@ macro_rules! say {
 }
 
 mod output;
+mod plot;
 mod progress;
 mod run;
 mod sweep;
@@ -70,6 +71,10 @@ enum Command {
     ///
     /// Example: peacesim merge out/shard-0 out/shard-1 out/shard-2 --out out/merged
     Merge(sweep::MergeArgs),
+    /// Draw charts (PNG or SVG) of a run or sweep directory; reads its files, runs nothing.
+    ///
+    /// Example: peacesim plot out/district-mission-seed1 --out out/charts --format svg
+    Plot(plot::PlotArgs),
     /// List the bundled scenarios, one line each.
     ///
     /// Example: peacesim scenarios
@@ -83,6 +88,7 @@ fn main() -> ExitCode {
         Command::Validate { files } => validate(&files),
         Command::Sweep(args) => sweep::sweep(&args),
         Command::Merge(args) => sweep::merge(&args),
+        Command::Plot(args) => plot::plot(&args),
         Command::Scenarios => {
             scenarios();
             Ok(())
