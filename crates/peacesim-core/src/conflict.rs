@@ -380,6 +380,18 @@ impl Conflict {
         }
     }
 
+    /// Kills `fighter`, standing on `cell`: it leaves the grid and its faction's strength, counts as a
+    /// combatant death, and the killing raises recent violence within `radius`. Returns its faction.
+    pub(crate) fn kill(&mut self, grid: &mut Grid, fighter: &mut Fighter, cell: Position, radius: u32) -> usize {
+        fighter.alive = false;
+        let f = fighter.faction as usize;
+        grid.clear(cell);
+        self.factions[f].fighters -= 1;
+        self.tally.combatant_deaths[f] += 1;
+        self.deposit(cell, radius);
+        f
+    }
+
     /// Hardship raised by recent violence at cell `index` and crowding in its district: min(1, H + w_v
     /// min(1, violence) + w_c crowding). Exactly `hardship` when the layer is off.
     #[inline]
@@ -867,12 +879,7 @@ pub(crate) fn fighters_act(
                         && let Ok((_, mut v)) = fighters.get_mut(victim)
                         && v.alive
                     {
-                        v.alive = false;
-                        let vf = v.faction as usize;
-                        grid.clear(target);
-                        c.factions[vf].fighters -= 1;
-                        c.tally.combatant_deaths[vf] += 1;
-                        c.deposit(target, rules.violence_radius);
+                        let vf = c.kill(grid, &mut v, target, rules.violence_radius);
                         let detail = c.factions[vf].name.clone();
                         log.push(ev(EventKind::CombatDeath, target, id_of(e), id_of(victim), 0.0, detail));
                         if pk.enabled {
@@ -922,12 +929,7 @@ pub(crate) fn fighters_act(
                             && let Ok((_, mut v)) = fighters.get_mut(victim)
                             && v.alive
                         {
-                            v.alive = false;
-                            let vf = v.faction as usize;
-                            grid.clear(target);
-                            c.factions[vf].fighters -= 1;
-                            c.tally.combatant_deaths[vf] += 1;
-                            c.deposit(target, rules.violence_radius);
+                            let vf = c.kill(grid, &mut v, target, rules.violence_radius);
                             let detail = c.factions[vf].name.clone();
                             log.push(ev(EventKind::CombatDeath, target, id_of(e), id_of(victim), 0.0, detail));
                         }

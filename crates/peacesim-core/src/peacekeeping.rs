@@ -1086,12 +1086,7 @@ pub(crate) fn peacekeepers_act(
             && let Ok((mut f, pos)) = fighters.get_mut(a.attacker)
             && f.alive
         {
-            f.alive = false;
-            let vf = f.faction as usize;
-            grid.clear(*pos);
-            c.factions[vf].fighters -= 1;
-            c.tally.combatant_deaths[vf] += 1;
-            c.deposit(*pos, radius);
+            let vf = c.kill(grid, &mut f, *pos, radius);
             log.push(at(
                 EventKind::CombatDeath,
                 *pos,
@@ -1386,11 +1381,7 @@ pub(crate) fn peacekeepers_act(
                         pk.consent[g] = (pk.consent[g] - loss).max(0.0);
                     }
                     if rng.random_bool(k.efficiency()) {
-                        f.alive = false;
-                        grid.clear(cell);
-                        c.factions[vf].fighters -= 1;
-                        c.tally.combatant_deaths[vf] += 1;
-                        c.deposit(cell, radius);
+                        c.kill(grid, &mut f, cell, radius);
                         log.push(at(
                             EventKind::CombatDeath,
                             cell,
