@@ -1,7 +1,7 @@
 //! Humanitarian aid, tested as seeded Monte Carlo comparisons on the aid tutorial with paired seeds (aid
 //! draws only from its own random stream, so both arms meet the same dice until aid changes what happens).
 
-use crate::{Run, first_error, line_of, paired_t, scenario};
+use crate::{Run, column, differences, first_error, line_of, paired_t, scenario, sum};
 use peacesim_scenario::Scenario;
 use peacesim_scenario::aid::Policy;
 use peacesim_scenario::conflict::EventSpecKind;
@@ -58,18 +58,6 @@ fn outcomes_over(arms: &[Scenario], metrics: &[&str], seeds: u64) -> Vec<Vec<Vec
                 .collect()
         })
         .collect()
-}
-
-fn column(t: &[Vec<f64>], i: usize) -> Vec<f64> {
-    t.iter().map(|row| row[i]).collect()
-}
-
-fn sum(v: &[f64]) -> f64 {
-    v.iter().sum()
-}
-
-fn differences(a: &[f64], b: &[f64]) -> Vec<f64> {
-    a.iter().zip(b).map(|(x, y)| y - x).collect()
 }
 
 /// Criterion: aid is conserved at every tick of the full tutorial on 5 seeds: supplied (initial stocks

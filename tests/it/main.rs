@@ -103,3 +103,18 @@ pub(crate) fn first_error(text: &str) -> (String, Option<usize>, String) {
 pub(crate) fn line_of(text: &str, needle: &str) -> usize {
     text.lines().position(|l| l.contains(needle)).map(|i| i + 1).unwrap_or_else(|| panic!("{needle} not in text"))
 }
+
+/// Column `i` of per-seed rows of totals.
+pub(crate) fn column(t: &[Vec<f64>], i: usize) -> Vec<f64> {
+    t.iter().map(|row| row[i]).collect()
+}
+
+/// The sum of a slice.
+pub(crate) fn sum(v: &[f64]) -> f64 {
+    v.iter().sum()
+}
+
+/// Paired differences `b - a`, element by element.
+pub(crate) fn differences(a: &[f64], b: &[f64]) -> Vec<f64> {
+    a.iter().zip(b).map(|(x, y)| y - x).collect()
+}

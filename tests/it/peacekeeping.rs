@@ -2,7 +2,7 @@
 //! seeds: both arms of a comparison share the seed, and the mission draws only from its own random stream,
 //! so civilians and fighters meet the same dice until the mission changes what they do.
 
-use crate::{Run, first_error, line_of, paired_t, scenario};
+use crate::{Run, column, differences, first_error, line_of, paired_t, scenario, sum};
 use peacesim_scenario::Scenario;
 use peacesim_scenario::conflict::EventSpecKind;
 use peacesim_scenario::peacekeeping::Mandate;
@@ -65,18 +65,6 @@ fn totals_over(arms: &[Scenario], metrics: &[&str], seeds: u64) -> Vec<Vec<Vec<f
                 .collect()
         })
         .collect()
-}
-
-fn column(t: &[Vec<f64>], i: usize) -> Vec<f64> {
-    t.iter().map(|row| row[i]).collect()
-}
-
-fn sum(v: &[f64]) -> f64 {
-    v.iter().sum()
-}
-
-fn differences(a: &[f64], b: &[f64]) -> Vec<f64> {
-    a.iter().zip(b).map(|(x, y)| y - x).collect()
 }
 
 /// Criterion (Hultman, Kathman & Shannon 2013): over 40 paired seeds, total civilian deaths fall at every
