@@ -23,6 +23,10 @@ pub(crate) struct PlotArgs {
     /// Image height in pixels.
     #[arg(long, default_value_t = 800, value_parser = clap::value_parser!(u32).range(200..=8000))]
     height: u32,
+    /// Also draw the map at these ticks, one image each (a run recorded with --record-frames), e.g.
+    /// --map-ticks 0,100,365.
+    #[arg(long, value_name = "T,T,...", value_delimiter = ',')]
+    map_ticks: Vec<u64>,
 }
 
 fn parse_format(s: &str) -> Result<Format, String> {
@@ -33,8 +37,15 @@ fn parse_format(s: &str) -> Result<Format, String> {
 pub(crate) fn plot(args: &PlotArgs) -> Result<(), Failure> {
     let out = args.out.clone().unwrap_or_else(|| args.dir.join("charts"));
     let options = PlotOptions { format: args.format, width: args.width, height: args.height };
-    let written = peacesim_plot::plot_dir(&args.dir, &out, &options)
-        .map_err(|e| if e.is_input() { Failure::Input(e.into()) } else { Failure::Runtime(e.into()) })?;
+    let failure =
+        |e: peacesim_plot::PlotError| if e.is_input() { Failure::Input(e.into()) } else { Failure::Runtime(e.into()) };
+    // The maps at chosen ticks first: a tick without a frame is then found before anything is written.
+    let mut written = if args.map_ticks.is_empty() {
+        Vec::new()
+    } else {
+        peacesim_plot::plot_maps(&args.dir, &args.map_ticks, &out, &options).map_err(failure)?
+    };
+    written.extend(peacesim_plot::plot_dir(&args.dir, &out, &options).map_err(failure)?);
     for path in &written {
         say!("wrote {}", path.display());
     }

@@ -32,6 +32,13 @@ pub(crate) struct RunArgs {
     /// Run the scenario on a map K times wider and higher, with K^2 times the agents (densities kept).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=64))]
     scale: u32,
+    /// Also write the map every K ticks (and at the last tick) to DIR/frames/frames.jsonl, for
+    /// `peacesim plot` map frames and GIFs.
+    #[arg(long)]
+    record_frames: bool,
+    /// With --record-frames: record every K-th tick.
+    #[arg(long, value_name = "K", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..), requires = "record_frames")]
+    frame_every: u64,
 }
 
 /// Outcome measures of one run, in summary.json.
@@ -178,8 +185,13 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
     std::fs::create_dir_all(&out)
         .with_context(|| format!("cannot create {}", out.display()))
         .map_err(Failure::Runtime)?;
-    write_run(&mut sim, ticks, &out, &scenario, &source, &args.set, args.scale).map_err(Failure::Runtime)
+    write_run(&mut sim, ticks, &out, &scenario, &source, args).map_err(Failure::Runtime)
 }
+
+/// Where frames go inside a run directory.
+const FRAMES_DIR: &str = "frames";
+/// The file of recorded frames: one JSON [`peacesim_core::frames::Frame`] per line.
+const FRAMES_FILE: &str = "frames.jsonl";
 
 fn write_run(
     sim: &mut Simulation,
@@ -187,9 +199,10 @@ fn write_run(
     out: &std::path::Path,
     scenario: &peacesim_scenario::Scenario,
     source: &ScenarioSource,
-    overrides: &[String],
-    scale: u32,
+    args: &RunArgs,
 ) -> anyhow::Result<()> {
+    let (overrides, scale) = (&args.set[..], args.scale);
+    let frame_every = args.record_frames.then_some(args.frame_every);
     let names: Vec<String> = sim.metric_names().to_vec();
     let column = |name: &str| names.iter().position(|n| n == name);
     let (active_col, groups) = (
@@ -217,6 +230,14 @@ fn write_run(
     let aid_cols: Option<Vec<usize>> = AID_TOTALS.iter().map(|m| column(m)).collect();
     let mut aid_totals = [0.0f64; 7];
     let (mut peak_displaced, mut peak_displaced_tick) = (0.0f64, 0u64);
+    let mut frames = match frame_every {
+        Some(_) => {
+            let dir = out.join(FRAMES_DIR);
+            std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+            Some(AtomicFile::create(&dir, FRAMES_FILE)?)
+        }
+        None => None,
+    };
     let mut row = Vec::with_capacity(names.len() + 1);
     // Plain progress lines in logs only for long runs (roughly 50 million agent-steps, several seconds).
     let long = ticks.saturating_mul(sim.agent_count() as u64) > 50_000_000;
@@ -225,6 +246,12 @@ fn write_run(
         if t > 0 {
             sim.step();
             progress.update(t, ticks);
+        }
+        if let (Some(file), Some(every)) = (frames.as_mut(), frame_every)
+            && (t % every == 0 || t == ticks)
+        {
+            serde_json::to_writer(file.writer(), &sim.frame())?;
+            file.writer().write_all(b"\n")?;
         }
         let values = sim.metrics();
         row.clear();
@@ -365,7 +392,17 @@ fn write_run(
     let mut summary_file = AtomicFile::create(out, "summary.json")?;
     serde_json::to_writer_pretty(summary_file.writer(), &summary)?;
     summary_file.writer().write_all(b"\n")?;
-    let paths = [timeseries.commit()?, events.commit()?, summary_file.commit()?];
+    let mut paths = vec![timeseries.commit()?, events.commit()?, summary_file.commit()?];
+    match frames {
+        Some(file) => paths.push(file.commit()?),
+        None => {
+            // Frames of an earlier run into the same directory would not match these outputs.
+            let stale = out.join(FRAMES_DIR).join(FRAMES_FILE);
+            if stale.is_file() {
+                std::fs::remove_file(&stale).with_context(|| format!("cannot remove stale {}", stale.display()))?;
+            }
+        }
+    }
     say!(
         "{} seed {} ran {ticks} ticks: peak {peak} actives at tick {peak_tick}, {outbursts} outburst(s)",
         scenario.name,

@@ -71,3 +71,60 @@ fn bad_input_exits_2_and_names_the_problem() {
     let o = peacesim(&["plot", fixture("run").to_str().expect("utf-8"), "--format", "gif"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
 }
+
+/// `run --record-frames` writes one frame per K ticks and the last; `plot` turns them into maps and a GIF;
+/// a run into the same directory without frames removes the stale frames file.
+#[test]
+fn recorded_frames_become_maps_and_a_gif() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let run = dir.path().join("run");
+    let run_s = run.to_str().expect("utf-8");
+    let o =
+        peacesim(&["run", "district-aid", "--ticks", "22", "--record-frames", "--frame-every", "5", "--out", run_s]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let frames = std::fs::read_to_string(run.join("frames/frames.jsonl")).expect("frames written");
+    let ticks: Vec<u64> = frames
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("a JSON frame")["tick"].as_u64().expect("tick"))
+        .collect();
+    assert_eq!(ticks, vec![0, 5, 10, 15, 20, 22]);
+    // Frames are as deterministic as the other files.
+    let again = dir.path().join("again");
+    let o = peacesim(&[
+        "run",
+        "district-aid",
+        "--ticks",
+        "22",
+        "--record-frames",
+        "--frame-every",
+        "5",
+        "--out",
+        again.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(std::fs::read_to_string(again.join("frames/frames.jsonl")).expect("frames") == frames, "same bytes");
+
+    let o = peacesim(&["plot", run_s, "--map-ticks", "5,22"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    for name in ["run_maps.png", "run_map_t00005.png", "run_map_t00022.png"] {
+        let png = std::fs::read(run.join("charts").join(name)).expect("map written");
+        assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "{name}");
+    }
+    let gif = std::fs::read(run.join("charts/run_map.gif")).expect("gif written");
+    assert!(gif.starts_with(b"GIF89a"));
+
+    // A tick without a frame: exit 2, and nothing drawn.
+    let other = dir.path().join("other");
+    let o = peacesim(&["plot", run_s, "--out", other.to_str().expect("utf-8"), "--map-ticks", "7"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("no frame at tick 7: frames were recorded from 0 to 22, every 5"), "{}", stderr(&o));
+    assert!(!other.exists());
+
+    // --frame-every needs --record-frames.
+    let o = peacesim(&["run", "district-aid", "--ticks", "2", "--frame-every", "5", "--out", run_s]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+
+    let o = peacesim(&["run", "district-aid", "--ticks", "3", "--out", run_s]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!run.join("frames/frames.jsonl").exists(), "stale frames are removed");
+}

@@ -6,6 +6,9 @@
 //! - A sweep directory (runs.csv, summary.csv, manifest.json, and maybe timeseries.csv and
 //!   sensitivity.csv) gives response curves, heatmaps, distributions, Sobol indices and mean time series
 //!   with confidence bands (see [`sweep::plot_sweep`]).
+//! - A run recorded with `--record-frames` also gives maps (see [`frames::plot_frames`]): four ticks side by
+//!   side and an animated GIF, cells shaded by the faction in control and marked by who stands on them,
+//!   with peacekeeping units, aid convoys and incidents on top.
 //!
 //! Rendering is pure Rust (plotters) with an embedded font (DejaVu Sans, whose licence is in
 //! `assets/LICENSE-DejaVu.txt`), so charts look the same on any machine, with or without fonts installed.
@@ -15,8 +18,7 @@
 //! Layout: [`read`] parses the files; [`run`] and [`sweep`] turn them into figures; a private `charts`
 //! module holds the drawing blocks (a figure of panels, line, response, heatmap, bar, box and timeline
 //! panels, and the PNG/SVG renderer) and `style` the font, palette and sizes. Map frames and GIFs of
-//! `peacesim run --record-frames` are meant to be a `frames` module beside `run` and `sweep`, drawing with
-//! the same renderer.
+//! `peacesim run --record-frames` are drawn by [`frames`] with the same renderer (and a GIF encoder).
 //!
 //! ```no_run
 //! use peacesim_plot::{PlotOptions, Format, plot_dir};
@@ -26,6 +28,7 @@
 
 mod charts;
 pub mod error;
+pub mod frames;
 pub mod read;
 pub mod run;
 mod stats;
@@ -33,6 +36,7 @@ mod style;
 pub mod sweep;
 
 pub use error::PlotError;
+pub use frames::{FrameData, plot_frames, plot_maps_at};
 pub use run::{RunData, plot_run};
 pub use sweep::{SweepData, plot_sweep};
 
@@ -131,4 +135,20 @@ pub fn plot_dir(dir: &Path, out: &Path, options: &PlotOptions) -> Result<Vec<Pat
             plot_sweep(&data, out, options)
         }
     }
+}
+
+/// Draws the map of the run in `dir` at each of `ticks` (see [`frames::plot_maps_at`]) into `out`. The run
+/// must have been recorded with `--record-frames` and every tick must have a frame; both are checked before
+/// `out` is created.
+pub fn plot_maps(dir: &Path, ticks: &[u64], out: &Path, options: &PlotOptions) -> Result<Vec<PathBuf>, PlotError> {
+    let data = RunData::read(dir)?;
+    let Some(frames) = &data.frames else {
+        return Err(PlotError::unreadable(
+            &dir.join(frames::FRAMES_FILE),
+            "no map frames: record them with `peacesim run ... --record-frames`",
+        ));
+    };
+    frames.check_ticks(ticks)?;
+    std::fs::create_dir_all(out).map_err(|e| PlotError::Write { path: out.to_path_buf(), message: e.to_string() })?;
+    plot_maps_at(frames, ticks, &run::subtitle(&data, ""), out, options)
 }

@@ -30,6 +30,8 @@ pub struct RunData {
     pub scenario: Option<String>,
     /// The seed, from summary.json, if there is one.
     pub seed: Option<u64>,
+    /// The map frames of `frames/frames.jsonl`, if the run was recorded with `--record-frames`.
+    pub frames: Option<crate::frames::FrameData>,
 }
 
 impl RunData {
@@ -56,7 +58,8 @@ impl RunData {
         } else {
             (None, None)
         };
-        Ok(RunData { dir: dir.to_path_buf(), timeseries, events, scenario, seed })
+        let frames = crate::frames::FrameData::read(dir)?;
+        Ok(RunData { dir: dir.to_path_buf(), timeseries, events, scenario, seed, frames })
     }
 
     /// Whether the run has the conflict layer (whose ticks are days).
@@ -369,7 +372,7 @@ fn annotate(events: &[Event], last_tick: f64, unit: &str) -> Annotations {
     a
 }
 
-fn subtitle(data: &RunData, extra: &str) -> String {
+pub(crate) fn subtitle(data: &RunData, extra: &str) -> String {
     let mut parts = Vec::new();
     match (&data.scenario, data.seed) {
         (Some(s), Some(seed)) => parts.push(format!("{s}, seed {seed}")),
@@ -488,6 +491,9 @@ pub fn plot_run(data: &RunData, out: &Path, options: &PlotOptions) -> Result<Vec
         figure.legend = legend_for_kinds(&a.entries);
         figure.legend.extend(annotation_legend(&a).into_iter().filter(|e| e.swatch == Swatch::Shade));
         written.push(render(&figure, out, "run_events", options)?);
+    }
+    if let Some(frames) = &data.frames {
+        written.extend(crate::frames::plot_frames(frames, &subtitle(data, ""), out, options)?);
     }
     Ok(written)
 }

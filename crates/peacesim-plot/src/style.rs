@@ -23,14 +23,15 @@ pub(crate) fn register_fonts() -> Result<(), String> {
 }
 
 /// The Okabe-Ito palette (Okabe and Ito 2008), safe for the common forms of colour blindness, in the order
-/// series take their colours. Yellow comes last: it is hard to see on white.
+/// series take their colours. Sky blue comes after the four most distinct hues (it is close to blue when
+/// pale, as on a map's controlled ground); yellow comes last: it is hard to see on white.
 pub(crate) const PALETTE: [RGBColor; 8] = [
     RGBColor(0, 114, 178),   // blue
     RGBColor(213, 94, 0),    // vermillion
     RGBColor(0, 158, 115),   // bluish green
     RGBColor(230, 159, 0),   // orange
-    RGBColor(86, 180, 233),  // sky blue
     RGBColor(204, 121, 167), // reddish purple
+    RGBColor(86, 180, 233),  // sky blue
     RGBColor(0, 0, 0),       // black
     RGBColor(240, 228, 66),  // yellow
 ];

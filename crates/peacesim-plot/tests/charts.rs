@@ -328,3 +328,125 @@ fn events_keep_only_scheduled_and_scripted_kinds() {
     let quake = events.iter().find(|e| e.kind == "earthquake").expect("earthquake");
     assert_eq!((quake.tick, quake.value, quake.detail.as_str()), (12.0, 3.0, "hills,town"));
 }
+
+/// Copies the run-frames fixture, with its frames file replaced by `frames` when given.
+fn frames_fixture(frames: Option<&str>) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let src = fixture("run-frames");
+    for entry in std::fs::read_dir(&src).expect("fixture") {
+        let entry = entry.expect("entry");
+        if entry.path().is_file() {
+            std::fs::copy(entry.path(), dir.path().join(entry.file_name())).expect("copy");
+        }
+    }
+    std::fs::create_dir(dir.path().join("frames")).expect("frames dir");
+    let text = match frames {
+        Some(t) => t.to_owned(),
+        None => std::fs::read_to_string(src.join("frames/frames.jsonl")).expect("read frames"),
+    };
+    std::fs::write(dir.path().join("frames/frames.jsonl"), text).expect("write frames");
+    dir
+}
+
+/// Decodes a GIF: its size, the number of frames, and the share of non-white pixels in the last one.
+fn gif_frames(path: &Path) -> (u16, u16, usize, f64) {
+    let mut options = gif::DecodeOptions::new();
+    options.set_color_output(gif::ColorOutput::RGBA);
+    let mut decoder = options.read_info(std::fs::File::open(path).expect("open gif")).expect("gif header");
+    let (w, h) = (decoder.width(), decoder.height());
+    let (mut n, mut ink) = (0, 0.0);
+    while let Some(frame) = decoder.read_next_frame().expect("gif frame") {
+        assert_eq!((frame.width, frame.height), (w, h), "every frame covers the image");
+        let inked = frame.buffer.chunks(4).filter(|p| p.iter().take(3).any(|&c| c < 250)).count();
+        ink = inked as f64 / (f64::from(w) * f64::from(h));
+        n += 1;
+    }
+    (w, h, n, ink)
+}
+
+#[test]
+fn recorded_frames_give_maps_and_an_animated_gif() {
+    let out = tempfile::tempdir().expect("temp dir");
+    let written = plot_dir(&fixture("run-frames"), out.path(), &options(Format::Png)).expect("plot run with frames");
+    let names = names(&written);
+    assert!(names.contains(&"run_maps.png".to_owned()) && names.contains(&"run_map.gif".to_owned()), "{names:?}");
+    let (w, h, ink) = png_ink(&out.path().join("run_maps.png"));
+    assert_eq!((w, h), (1200, 800));
+    // Most of a map is inked (ground, water and people), the margins and the legend strip are not.
+    assert!(ink > 0.3 && ink < 0.9, "{:.1}% of pixels inked", ink * 100.0);
+    let (gw, gh, n, gif_ink) = gif_frames(&out.path().join("run_map.gif"));
+    assert_eq!(n, 3, "one GIF frame per recorded frame");
+    assert_eq!(gw, 800);
+    assert!(gh > 300 && gh < 800, "height {gh}");
+    assert!(gif_ink > 0.3, "last GIF frame {:.1}% inked", gif_ink * 100.0);
+
+    let svg = tempfile::tempdir().expect("temp dir");
+    plot_dir(&fixture("run-frames"), svg.path(), &options(Format::Svg)).expect("plot as svg");
+    let texts = svg_texts(&svg.path().join("run_maps.svg"));
+    for expected in [
+        "Map: control, people, units, convoys and incidents",
+        "fixture-conflict, seed 3",
+        "day 0",
+        "day 10",
+        "day 20",
+        "held by army",
+        "held by rebels",
+        "water",
+        "displaced",
+        "army fighters",
+        "troops",
+        "police",
+        "observers",
+        "aid convoy",
+        "incident",
+    ] {
+        assert!(texts.iter().any(|t| t == expected), "`{expected}` not among {texts:?}");
+    }
+}
+
+#[test]
+fn maps_at_chosen_ticks_and_ticks_without_frames() {
+    let out = tempfile::tempdir().expect("temp dir");
+    let opts = options(Format::Svg);
+    let written = peacesim_plot::plot_maps(&fixture("run-frames"), &[10, 20], out.path(), &opts).expect("maps");
+    assert_eq!(names(&written), vec!["run_map_t00010.svg", "run_map_t00020.svg"]);
+    let texts = svg_texts(&written[0]);
+    assert!(texts.iter().any(|t| t == "Map at day 10"), "{texts:?}");
+    let summary = texts.iter().find(|t| t.starts_with("fixture-conflict, seed 3 · ")).expect("summary line");
+    assert!(summary.contains("3 peacekeeping units · 1 convoy · 1 incident"), "{summary}");
+
+    let fresh = out.path().join("not-yet");
+    let e = peacesim_plot::plot_maps(&fixture("run-frames"), &[10, 15], &fresh, &opts).expect_err("tick 15");
+    assert!(e.is_input(), "{e}");
+    assert!(e.to_string().ends_with("no frame at tick 15: frames were recorded from 0 to 20, every 10"), "{e}");
+    assert!(!fresh.exists(), "nothing is written when a tick is missing");
+    let e = peacesim_plot::plot_maps(&fixture("run"), &[0], &fresh, &opts).expect_err("no frames");
+    assert!(e.is_input() && e.to_string().contains("--record-frames"), "{e}");
+}
+
+#[test]
+fn malformed_frames_name_the_line_and_key() {
+    let good = std::fs::read_to_string(fixture("run-frames/frames/frames.jsonl")).expect("frames");
+    let lines: Vec<&str> = good.lines().collect();
+    let cases = [
+        (format!("{}\n{{\"tick\": 5\n", lines[0]), "frames.jsonl:2: EOF while parsing an object"),
+        (
+            format!("{}\n{}\n", lines[0], lines[1].replace("\"cells\":\"7", "\"cells\":\"")),
+            ":2: key `cells`: 127 cells",
+        ),
+        (format!("{}\n{}\n", lines[1], lines[0]), ":2: key `tick`: 0 does not follow 10"),
+        (lines[0].replace("\"cells\":\"2", "\"cells\":\"9"), ":1: `9` is not a cell code (0-7)"),
+        (lines[0].replace("\"x\":5", "\"x\":50"), ":1: key `units`: a position outside the 16 x 8 map"),
+        (lines[0].replace("\"tick\":0,", ""), ":1: missing field `tick`"),
+        (String::new(), ":1: no frames in the file"),
+    ];
+    for (text, expected) in cases {
+        let dir = frames_fixture(Some(&text));
+        let (e, _) = error_of(dir.path());
+        assert!(matches!(e, PlotError::Malformed { .. }), "{e}");
+        assert!(e.to_string().contains(expected), "`{expected}` not in `{e}`");
+    }
+    // The untouched copy plots.
+    let dir = frames_fixture(None);
+    plot_dir(dir.path(), &dir.path().join("charts"), &options(Format::Png)).expect("a good copy plots");
+}

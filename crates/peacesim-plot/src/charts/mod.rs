@@ -6,6 +6,7 @@ pub(crate) mod bars;
 pub(crate) mod boxes;
 pub(crate) mod heatmap;
 pub(crate) mod lines;
+pub(crate) mod map;
 pub(crate) mod response;
 pub(crate) mod timeline;
 
@@ -52,6 +53,26 @@ pub(crate) enum Swatch {
     Dot,
     /// A light box (shaded periods).
     Shade,
+    /// A small filled square (map occupants, troops).
+    Square,
+    /// A filled circle (fighters, police units).
+    Circle,
+    /// A filled diamond (security forces on a map).
+    Diamond,
+    /// A filled triangle with a dark outline (aid convoys).
+    Triangle,
+    /// A cross (incidents).
+    Cross,
+    /// A hollow square (jailed civilians).
+    Hollow,
+    /// A filled square with a dark outline (displaced civilians).
+    Outlined,
+    /// A peacekeeping unit's white square with a coloured border (troops).
+    UnitSquare,
+    /// A peacekeeping unit's white circle with a coloured border (police).
+    UnitCircle,
+    /// A peacekeeping unit's white diamond with a coloured border (observers).
+    UnitDiamond,
 }
 
 /// One entry of a legend.
@@ -231,6 +252,43 @@ fn draw_swatch<DB: DrawingBackend>(
             area.draw(&PathElement::new(vec![(x + w / 2, y - h), (x + w / 2, y + h)], c.stroke_width(style.px(2.0))))
                 .and_then(|()| area.draw(&Circle::new((x + w / 2, y), style.px(5.0), c.filled())))
         }
+        Swatch::Square => {
+            let h = style.off(6.0);
+            area.draw(&Rectangle::new([(x + w / 2 - h, y - h), (x + w / 2 + h, y + h)], c.filled()))
+        }
+        Swatch::Hollow => {
+            let h = style.off(6.0);
+            area.draw(&Rectangle::new([(x + w / 2 - h, y - h), (x + w / 2 + h, y + h)], c.stroke_width(style.px(2.5))))
+        }
+        Swatch::Outlined => {
+            let h = style.off(6.0);
+            let rect = [(x + w / 2 - h, y - h), (x + w / 2 + h, y + h)];
+            area.draw(&Rectangle::new(rect, c.filled()))
+                .and_then(|()| area.draw(&Rectangle::new(rect, crate::style::INK.stroke_width(1))))
+        }
+        Swatch::UnitSquare | Swatch::UnitCircle | Swatch::UnitDiamond => {
+            let role = match e.swatch {
+                Swatch::UnitSquare => "troops",
+                Swatch::UnitCircle => "police",
+                _ => "observers",
+            };
+            return map::unit_marker(area, (x + w / 2, y), role, f64::from(style.px(6.0)), style.px(2.5));
+        }
+        Swatch::Circle => area.draw(&Circle::new((x + w / 2, y), style.px(6.0), c.filled())),
+        Swatch::Diamond => area.draw(&map::diamond((x + w / 2, y), f64::from(style.px(7.0)), c.filled())),
+        Swatch::Triangle => {
+            let mut tri = map::triangle((x + w / 2, y), f64::from(style.px(7.0)));
+            area.draw(&Polygon::new(tri.clone(), c.filled())).and_then(|()| {
+                tri.push(tri[0]);
+                area.draw(&PathElement::new(tri, crate::style::INK.stroke_width(style.px(2.0))))
+            })
+        }
+        Swatch::Cross => {
+            let h = style.off(6.0);
+            let (cx, stroke) = (x + w / 2, c.stroke_width(style.px(2.5)));
+            area.draw(&PathElement::new(vec![(cx - h, y - h), (cx + h, y + h)], stroke))
+                .and_then(|()| area.draw(&PathElement::new(vec![(cx - h, y + h), (cx + h, y - h)], stroke)))
+        }
     }
     .text_err()
 }
@@ -249,12 +307,7 @@ pub(crate) fn render<P: Panel>(
     let fail = |message: String| PlotError::Draw { chart: file_name(&path), message };
     let bytes = match options.format {
         Format::Png => {
-            let mut buffer = vec![255u8; w as usize * h as usize * 3];
-            {
-                let root = BitMapBackend::with_buffer(&mut buffer, (w, h)).into_drawing_area();
-                figure.draw(&root, &style).map_err(fail)?;
-                root.present().text_err().map_err(fail)?;
-            }
+            let buffer = rgb(figure, w, h, &style).map_err(fail)?;
             encode_png(&buffer, w, h).map_err(fail)?
         }
         Format::Svg => {
@@ -271,7 +324,18 @@ pub(crate) fn render<P: Panel>(
     Ok(path)
 }
 
-fn file_name(path: &Path) -> String {
+/// Draws a figure into an RGB buffer of `w` x `h` pixels.
+pub(crate) fn rgb<P: Panel>(figure: &Figure<P>, w: u32, h: u32, style: &Style) -> DrawResult<Vec<u8>> {
+    let mut buffer = vec![255u8; w as usize * h as usize * 3];
+    {
+        let root = BitMapBackend::with_buffer(&mut buffer, (w, h)).into_drawing_area();
+        figure.draw(&root, style)?;
+        root.present().text_err()?;
+    }
+    Ok(buffer)
+}
+
+pub(crate) fn file_name(path: &Path) -> String {
     path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
 }
 
