@@ -1,9 +1,6 @@
 //! Horizontal bar panels with error bars, for Sobol indices: one row per parameter, one bar per index.
 
-use super::{
-    DrawResult, LegendEntry, OrText, Panel, grid_styles, heading, left_label_width, left_labels, legend,
-    tick_formatter, value_range,
-};
+use super::{DrawResult, LegendEntry, OrText, Panel, heading, legend, value_range};
 use crate::style::{INK, Style};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -43,44 +40,10 @@ impl Panel for BarPanel {
         let n = self.rows.len().max(1);
         let values = self.rows.iter().flat_map(|r| r.bars.iter().flat_map(|b| [b.value, b.lo, b.hi]));
         let (x0, x1) = value_range(values, true);
-        let fx = tick_formatter(x0, x1);
         let labels: Vec<String> = self.rows.iter().map(|r| r.label.clone()).collect();
-        let label_w = left_label_width(&area, &labels, style)?;
-        let axis_h = area.estimate_text_size("Ag", &style.axis()).text_err()?.1;
-        let (light, bold) = grid_styles();
-        let mut chart = ChartBuilder::on(&area)
-            .margin_top(style.px(6.0))
-            .margin_right(style.px(22.0))
-            .x_label_area_size(style.px(26.0) + axis_h + style.px(14.0))
-            .y_label_area_size(label_w)
-            .build_cartesian_2d(x0..x1, -0.5..(n as f64 - 0.5))
-            .text_err()?;
-        chart
-            .configure_mesh()
-            .x_desc(self.x_label.as_str())
-            .axis_desc_style(style.axis())
-            .label_style(style.tick())
-            .light_line_style(light)
-            .max_light_lines(0)
-            .bold_line_style(bold)
-            .axis_style(super::axis_colour())
-            .x_labels(10)
-            .x_label_formatter(&fx)
-            .y_labels(0)
-            .disable_y_mesh()
-            .draw()
-            .text_err()?;
+        let mut chart = super::rows_chart(&area, &labels, (x0, x1), &self.x_label, style)?;
         // Row 0 at the top.
         let y_of = |i: usize| (n - 1 - i) as f64;
-        left_labels(
-            &area.use_screen_coord(),
-            chart.plotting_area(),
-            &labels,
-            x0,
-            y_of,
-            label_w.saturating_sub(style.px(16.0)),
-            style,
-        )?;
         if x0 < 0.0 {
             chart
                 .draw_series(std::iter::once(PathElement::new(

@@ -1,10 +1,7 @@
 //! Distribution panels: horizontal box plots per category with the individual values as dots, and
 //! histograms.
 
-use super::{
-    DrawResult, LegendEntry, OrText, Panel, grid_styles, left_label_width, left_labels, legend, tick_formatter,
-    value_range,
-};
+use super::{DrawResult, LegendEntry, OrText, Panel, legend, tick_formatter, value_range};
 use crate::stats::five_numbers;
 use crate::style::{INK, Style};
 use plotters::coord::Shift;
@@ -32,36 +29,9 @@ impl Panel for BoxPanel {
         let area = legend(area, &self.legend, style)?;
         let n = self.rows.len().max(1);
         let (x0, x1) = value_range(self.rows.iter().flat_map(|r| r.values.iter().copied()), false);
-        let fx = tick_formatter(x0, x1);
         let labels: Vec<String> = self.rows.iter().map(|r| r.label.clone()).collect();
-        let label_w = left_label_width(&area, &labels, style)?;
-        let axis_h = area.estimate_text_size("Ag", &style.axis()).text_err()?.1;
-        let (light, bold) = grid_styles();
-        let mut chart = ChartBuilder::on(&area)
-            .margin_top(style.px(6.0))
-            .margin_right(style.px(22.0))
-            .x_label_area_size(style.px(26.0) + axis_h + style.px(14.0))
-            .y_label_area_size(label_w)
-            .build_cartesian_2d(x0..x1, -0.5..(n as f64 - 0.5))
-            .text_err()?;
-        chart
-            .configure_mesh()
-            .x_desc(self.x_label.as_str())
-            .axis_desc_style(style.axis())
-            .label_style(style.tick())
-            .light_line_style(light)
-            .max_light_lines(0)
-            .bold_line_style(bold)
-            .axis_style(super::axis_colour())
-            .x_labels(10)
-            .x_label_formatter(&fx)
-            .y_labels(0)
-            .disable_y_mesh()
-            .draw()
-            .text_err()?;
+        let mut chart = super::rows_chart(&area, &labels, (x0, x1), &self.x_label, style)?;
         let y_of = |i: usize| (n - 1 - i) as f64;
-        let max_label = label_w.saturating_sub(style.px(16.0));
-        left_labels(&area.use_screen_coord(), chart.plotting_area(), &labels, x0, y_of, max_label, style)?;
         let half = 0.3_f64.min(0.3 * 12.0 / n as f64).max(0.22);
         for (i, row) in self.rows.iter().enumerate() {
             let y = y_of(i);
@@ -141,7 +111,6 @@ impl Panel for HistogramPanel {
         let (fx, fy) = (tick_formatter(x0, x1), tick_formatter(0.0, max.max(8.0)));
         let axis_h = area.estimate_text_size("Ag", &style.axis()).text_err()?.1;
         let y_area = super::widest(area, [fy(&max)], &style.tick())? + axis_h + style.px(22.0);
-        let (light, bold) = grid_styles();
         let mut chart = ChartBuilder::on(area)
             .margin_top(style.px(6.0))
             .margin_right(style.px(22.0))
@@ -150,16 +119,9 @@ impl Panel for HistogramPanel {
             .y_label_area_size(y_area)
             .build_cartesian_2d(x0..x1, y0..y1)
             .text_err()?;
-        chart
-            .configure_mesh()
+        super::house_mesh(&mut chart.configure_mesh(), style)
             .x_desc(self.x_label.as_str())
             .y_desc("runs")
-            .axis_desc_style(style.axis())
-            .label_style(style.tick())
-            .light_line_style(light)
-            .max_light_lines(0)
-            .bold_line_style(bold)
-            .axis_style(super::axis_colour())
             .x_labels(10)
             .y_labels(8)
             .x_label_formatter(&fx)

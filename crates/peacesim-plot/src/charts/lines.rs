@@ -1,9 +1,7 @@
 //! Line panels: time series with optional confidence bands, a secondary axis, shaded periods and labelled
 //! vertical event markers.
 
-use super::{
-    DrawResult, LegendEntry, OrText, Panel, Swatch, fit, grid_styles, heading, legend, tick_formatter, value_range,
-};
+use super::{DrawResult, LegendEntry, OrText, Panel, Swatch, fit, heading, legend, tick_formatter, value_range};
 use crate::style::{GREY, INK, Style};
 use plotters::coord::Shift;
 use plotters::element::DashedPathElement;
@@ -144,7 +142,6 @@ impl Panel for LinePanel {
         let y_area = super::widest(&area, y_ticks, &tick)? + axis_h + style.px(22.0);
         let z_ticks = [z0, z1, (z0 + z1) / 2.0].iter().map(&fz).collect::<Vec<_>>();
         let z_area = if has_secondary { super::widest(&area, z_ticks, &tick)? + axis_h + style.px(22.0) } else { 0 };
-        let (light, bold) = grid_styles();
         let mut chart = ChartBuilder::on(&area)
             .margin_top(style.px(6.0))
             .margin_right(style.px(if has_secondary { 6.0 } else { 22.0 }))
@@ -155,16 +152,9 @@ impl Panel for LinePanel {
             .build_cartesian_2d(x0..x1, y0..y1)
             .text_err()?
             .set_secondary_coord(x0..x1, z0..z1);
-        chart
-            .configure_mesh()
+        super::house_mesh(&mut chart.configure_mesh(), style)
             .x_desc(self.x_label.as_str())
             .y_desc(self.y_label.as_str())
-            .axis_desc_style(style.axis())
-            .label_style(tick.clone())
-            .light_line_style(light)
-            .max_light_lines(0)
-            .bold_line_style(bold)
-            .axis_style(super::axis_colour())
             .x_labels(10)
             .y_labels(8)
             .x_label_formatter(&fx)

@@ -444,6 +444,61 @@ pub(crate) fn polyline(points: Vec<(f64, f64)>, style: &Style) -> Vec<Vec<(f64, 
     }
 }
 
+/// The mesh settings every chart with grid lines shares: axis descriptions and tick labels in the house
+/// fonts, no light grid lines, bold grid lines and axes in light and mid greys.
+pub(crate) fn house_mesh<'m, 'a, 'b, X, Y, XT, YT, DB>(
+    mesh: &'m mut plotters::chart::MeshStyle<'a, 'b, X, Y, DB>,
+    style: &Style,
+) -> &'m mut plotters::chart::MeshStyle<'a, 'b, X, Y, DB>
+where
+    X: plotters::coord::ranged1d::Ranged<ValueType = XT> + plotters::coord::ranged1d::ValueFormatter<XT>,
+    Y: plotters::coord::ranged1d::Ranged<ValueType = YT> + plotters::coord::ranged1d::ValueFormatter<YT>,
+    DB: DrawingBackend,
+{
+    let (light, bold) = grid_styles();
+    mesh.axis_desc_style(style.axis())
+        .label_style(style.tick())
+        .light_line_style(light)
+        .max_light_lines(0)
+        .bold_line_style(bold)
+        .axis_style(axis_colour())
+}
+
+/// A chart with one row per category label (row 0 at the top, at y = n - 1) against a numeric x axis
+/// over `x0..x1`: the mesh drawn with vertical grid lines only and the labels written left of the rows.
+pub(crate) fn rows_chart<'a, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    labels: &[String],
+    (x0, x1): (f64, f64),
+    x_label: &str,
+    style: &Style,
+) -> DrawResult<
+    ChartContext<'a, DB, Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>>,
+> {
+    let n = labels.len().max(1);
+    let fx = tick_formatter(x0, x1);
+    let label_w = left_label_width(area, labels, style)?;
+    let axis_h = area.estimate_text_size("Ag", &style.axis()).text_err()?.1;
+    let mut chart = ChartBuilder::on(area)
+        .margin_top(style.px(6.0))
+        .margin_right(style.px(22.0))
+        .x_label_area_size(style.px(26.0) + axis_h + style.px(14.0))
+        .y_label_area_size(label_w)
+        .build_cartesian_2d(x0..x1, -0.5..(n as f64 - 0.5))
+        .text_err()?;
+    house_mesh(&mut chart.configure_mesh(), style)
+        .x_desc(x_label)
+        .x_labels(10)
+        .x_label_formatter(&fx)
+        .y_labels(0)
+        .disable_y_mesh()
+        .draw()
+        .text_err()?;
+    let max_label = label_w.saturating_sub(style.px(16.0));
+    left_labels(&area.use_screen_coord(), chart.plotting_area(), labels, x0, |i| (n - 1 - i) as f64, max_label, style)?;
+    Ok(chart)
+}
+
 /// Grid-line styles shared by every chart.
 pub(crate) fn grid_styles() -> (ShapeStyle, ShapeStyle) {
     (RGBColor(236, 236, 236).stroke_width(1), RGBColor(214, 214, 214).stroke_width(1))

@@ -1,7 +1,7 @@
 //! Response panels: means with 95 % CI error bars against a parameter, numeric or categorical, one line
 //! per group (a value of the other parameters).
 
-use super::{DrawResult, LegendEntry, OrText, Panel, fit, grid_styles, heading, legend, tick_formatter, value_range};
+use super::{DrawResult, LegendEntry, OrText, Panel, fit, heading, legend, tick_formatter, value_range};
 use crate::style::{INK, Style};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -83,7 +83,6 @@ impl Panel for ResponsePanel {
         let y_ticks = [y0, y1, (y0 + y1) / 2.0].iter().map(&fy).collect::<Vec<_>>();
         let y_area = super::widest(&area, y_ticks, &tick)? + axis_h + style.px(22.0);
         let categories = matches!(self.x_axis, XAxis::Categories(_));
-        let (light, bold) = grid_styles();
         let mut chart = ChartBuilder::on(&area)
             .margin_top(style.px(6.0))
             .margin_right(style.px(22.0))
@@ -93,14 +92,9 @@ impl Panel for ResponsePanel {
             .build_cartesian_2d(x0..x1, y0..y1)
             .text_err()?;
         let mut mesh = chart.configure_mesh();
-        mesh.x_desc(self.x_label.as_str())
+        super::house_mesh(&mut mesh, style)
+            .x_desc(self.x_label.as_str())
             .y_desc(self.y_label.as_str())
-            .axis_desc_style(style.axis())
-            .label_style(tick.clone())
-            .light_line_style(light)
-            .max_light_lines(0)
-            .bold_line_style(bold)
-            .axis_style(super::axis_colour())
             .y_labels(8)
             .y_label_formatter(&fy)
             .x_label_formatter(&fx);

@@ -1,7 +1,7 @@
 //! Timeline panels: one row per event, a dot at its time and its label beside it, with shaded periods.
 
 use super::lines::Period;
-use super::{DrawResult, OrText, Panel, fit, grid_styles, tick_formatter};
+use super::{DrawResult, OrText, Panel, fit, tick_formatter};
 use crate::style::{INK, Style};
 use plotters::coord::Shift;
 use plotters::element::DashedPathElement;
@@ -41,7 +41,6 @@ impl Panel for TimelinePanel {
         let (x0, x1) = self.x_range;
         let fx = tick_formatter(x0, x1);
         let axis_h = area.estimate_text_size("Ag", &style.axis()).text_err()?.1;
-        let (light, bold) = grid_styles();
         let mut chart = ChartBuilder::on(area)
             .margin_top(style.px(6.0))
             .margin_right(style.px(22.0))
@@ -49,15 +48,8 @@ impl Panel for TimelinePanel {
             .x_label_area_size(style.px(26.0) + axis_h + style.px(14.0))
             .build_cartesian_2d(x0..x1, -0.5..(n - 0.5))
             .text_err()?;
-        chart
-            .configure_mesh()
+        super::house_mesh(&mut chart.configure_mesh(), style)
             .x_desc(self.x_label.as_str())
-            .axis_desc_style(style.axis())
-            .label_style(style.tick())
-            .light_line_style(light)
-            .max_light_lines(0)
-            .bold_line_style(bold)
-            .axis_style(super::axis_colour())
             .x_labels(12)
             .x_label_formatter(&fx)
             .y_labels(0)
