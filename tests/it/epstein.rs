@@ -1,7 +1,7 @@
 //! Epstein (2002) Model I and II behaviour on the classic presets, over many seeds. Each test states its
 //! criterion; the numbers are recorded in docs/validation.md.
 
-use crate::{scenario, series, simulation};
+use crate::{Evidence, evidence, scenario, series, simulation};
 use peacesim_scenario::Scenario;
 
 /// Outbursts (entries into more than 50 actives) after a burn-in, as Epstein and the replications count them.
@@ -29,12 +29,32 @@ fn run2_floor_rule_shows_outbursts_and_the_literal_rule_far_fewer() {
     let floor = scenario("epstein-run2", &[("rules.arrest_ratio", "\"floor\"")]);
     let literal = scenario("epstein-run2", &[("rules.arrest_ratio", "\"literal\"")]);
     let (mut seeds_with, mut floor_total, mut literal_total) = (0, 0, 0);
+    let mut per_seed: [Vec<f64>; 2] = Default::default();
     for seed in 1..=20 {
         let n = outbursts(&series(&floor, seed, 600, "active"), 100);
         seeds_with += usize::from(n > 0);
         floor_total += n;
-        literal_total += outbursts(&series(&literal, seed, 600, "active"), 100);
+        let m = outbursts(&series(&literal, seed, 600, "active"), 100);
+        literal_total += m;
+        per_seed[0].push(n as f64);
+        per_seed[1].push(m as f64);
     }
+    evidence(&Evidence {
+        effect: "Epstein 2002 Run 2: punctuated equilibrium (outbursts of more than 50 actives)",
+        test: "epstein::run2_floor_rule_shows_outbursts_and_the_literal_rule_far_fewer",
+        measure: "outbursts in ticks 100-600, per seed",
+        arms: vec![
+            ("floor(C/A) (NetLogo)".to_owned(), per_seed[0].clone()),
+            ("literal C/A".to_owned(), per_seed[1].clone()),
+        ],
+        statistic: format!(
+            "floor: outbursts in {seeds_with} of 20 seeds; {floor_total} against {literal_total} with the literal ratio"
+        ),
+        criterion: "outbursts in 19 of 20 seeds with floor; the literal ratio at most a quarter as many",
+        holds: seeds_with >= 19 && literal_total * 4 <= floor_total,
+        verdict: "reproduces with floor(C/A), and the literal ratio's failure reproduces the third-party replication"
+            .to_owned(),
+    });
     assert!(seeds_with >= 19, "floor rule: outbursts in only {seeds_with} of 20 seeds");
     assert!(
         literal_total * 4 <= floor_total,
@@ -56,6 +76,20 @@ fn run4_jump_peaks_above_run3_salami_in_most_paired_seeds() {
         wins += usize::from(j > s);
         pairs.push((s, j));
     }
+    evidence(&Evidence {
+        effect: "Epstein 2002 Runs 3 and 4: a legitimacy jump explodes where the salami slide does not",
+        test: "epstein::run4_jump_peaks_above_run3_salami_in_most_paired_seeds",
+        measure: "peak actives after tick 20, per seed",
+        arms: vec![
+            ("salami (Run 3)".to_owned(), pairs.iter().map(|p| p.0).collect()),
+            ("jump (Run 4)".to_owned(), pairs.iter().map(|p| p.1).collect()),
+        ],
+        statistic: format!("jump above salami in {wins} of 20 seeds"),
+        criterion: "in 15 of 20 paired seeds or more",
+        holds: wins >= 15,
+        verdict: "reproduces with the presets' activation order (citizens, then cops; see the order sensitivity above)"
+            .to_owned(),
+    });
     assert!(wins >= 15, "jump peak above salami peak in only {wins} of 20 seeds: {pairs:?}");
 }
 
@@ -84,14 +118,31 @@ fn extinction_tick(s: &Scenario, seed: u64, ticks: u64) -> Option<u64> {
 fn run7_ends_in_extinction_in_every_seed_with_a_random_victor() {
     let s = scenario("epstein-run7", &[]);
     let mut victors = [0; 2];
+    let mut times = Vec::new();
     for seed in 1..=20 {
         let t = extinction_tick(&s, seed, 1000);
+        times.push(t.unwrap_or(1000) as f64);
         assert!(t.is_some(), "seed {seed}: both groups survive 1,000 ticks");
         let mut sim = simulation(&s, seed);
         sim.run(t.unwrap_or(0));
         let blue_alive = sim.metric("alive_blue").unwrap_or(0.0) > 0.0;
         victors[usize::from(blue_alive)] += 1;
     }
+    evidence(&Evidence {
+        effect: "Epstein 2002 Run 7: genocide in every run, with a random victor",
+        test: "epstein::run7_ends_in_extinction_in_every_seed_with_a_random_victor",
+        measure: "tick at which one group dies out (1,000 if none), per seed",
+        arms: vec![("Run 7".to_owned(), times.clone())],
+        statistic: format!(
+            "extinct in {} of 20 seeds; victors blue {}, green {}",
+            times.iter().filter(|&&t| t < 1000.0).count(),
+            victors[1],
+            victors[0]
+        ),
+        criterion: "extinction in every seed; both groups win sometimes",
+        holds: times.iter().all(|&t| t < 1000.0) && victors[0] > 0 && victors[1] > 0,
+        verdict: "reproduces".to_owned(),
+    });
     assert!(victors[0] > 0 && victors[1] > 0, "the same group won every time: {victors:?}");
 }
 
@@ -144,5 +195,17 @@ fn model2_time_to_extinction_rises_with_peacekeeper_density() {
         }
     }
     let rho = spearman(&densities, &times);
+    evidence(&Evidence {
+        effect: "Epstein 2002 Model II: time to genocide rises with peacekeeper density",
+        test: "epstein::model2_time_to_extinction_rises_with_peacekeeper_density",
+        measure: "tick at which one group dies out (censored at 1,000), per seed",
+        arms: (0..=5)
+            .map(|k| (format!("density {:.2}", k as f64 * 0.02), times[k * 8..(k + 1) * 8].to_vec()))
+            .collect(),
+        statistic: format!("Spearman rho {rho:.2} between density and time"),
+        criterion: "rho > 0",
+        holds: rho > 0.0,
+        verdict: "reproduces".to_owned(),
+    });
     assert!(rho > 0.0, "rank correlation {rho}: times {times:?}");
 }

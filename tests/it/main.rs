@@ -2,6 +2,10 @@
 //!
 //! Statistical tests run many seeds and state their criterion in a comment; golden files are updated
 //! deliberately (`PEACESIM_BLESS=1 cargo test -p peacesim-tests`), never by loosening a check.
+//!
+//! Each statistical test also hands its numbers to [`evidence`]: with `PEACESIM_EVIDENCE=FILE` set, they
+//! are appended to FILE as JSON lines, from which `scripts/validation.sh` regenerates the tables of
+//! docs/validation.md. The tables are therefore the tests' own numbers, never copied by hand.
 
 mod aid;
 mod bad_input;
@@ -117,4 +121,67 @@ pub(crate) fn sum(v: &[f64]) -> f64 {
 /// Paired differences `b - a`, element by element.
 pub(crate) fn differences(a: &[f64], b: &[f64]) -> Vec<f64> {
     a.iter().zip(b).map(|(x, y)| y - x).collect()
+}
+
+/// One comparison a statistical test makes, for docs/validation.md.
+pub(crate) struct Evidence<'a> {
+    /// The effect or claim, as docs/validation.md names it (e.g. `model brief 2: troops`).
+    pub(crate) effect: &'a str,
+    /// The test function.
+    pub(crate) test: &'a str,
+    /// What each value is (e.g. `civilian deaths, days 1-240, per seed`).
+    pub(crate) measure: &'a str,
+    /// Each arm's label and its value per seed (seeds 1, 2, ...; paired across arms).
+    pub(crate) arms: Vec<(String, Vec<f64>)>,
+    /// The statistic the criterion is judged on, as text (e.g. `paired t 1.89`).
+    pub(crate) statistic: String,
+    /// The test's criterion, in words.
+    pub(crate) criterion: &'a str,
+    /// Whether the criterion holds (the test asserts it right after).
+    pub(crate) holds: bool,
+    /// Whether the published claim reproduces, in words (`reproduces`, `direction only: ...`).
+    pub(crate) verdict: String,
+}
+
+/// Prints a comparison and, when `PEACESIM_EVIDENCE` names a file, appends it there as one JSON line with
+/// each arm's seeds, mean, standard deviation and 95% confidence interval of the mean (t quantile).
+pub(crate) fn evidence(e: &Evidence<'_>) {
+    let arms: Vec<serde_json::Value> = e
+        .arms
+        .iter()
+        .map(|(label, values)| {
+            let n = values.len() as f64;
+            let mean = sum(values) / n;
+            let sd = if n > 1.0 { (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt() } else { 0.0 };
+            let half = t975(values.len().saturating_sub(1)) * sd / n.sqrt();
+            println!("{}: {label}: mean {mean:.4} (sd {sd:.4}, 95% CI {:.4} to {:.4}, n {n})", e.effect, mean - half, mean + half);
+            serde_json::json!({ "label": label, "n": values.len(), "mean": mean, "sd": sd, "ci95": [mean - half, mean + half] })
+        })
+        .collect();
+    println!("{}: {} -> {} ({})", e.effect, e.statistic, if e.holds { "holds" } else { "FAILS" }, e.criterion);
+    let Ok(path) = std::env::var("PEACESIM_EVIDENCE") else { return };
+    let line = serde_json::json!({
+        "effect": e.effect,
+        "test": e.test,
+        "measure": e.measure,
+        "arms": arms,
+        "statistic": e.statistic,
+        "criterion": e.criterion,
+        "holds": e.holds,
+        "verdict": e.verdict,
+    });
+    use std::io::Write;
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .unwrap_or_else(|err| panic!("PEACESIM_EVIDENCE={path}: {err}"));
+    // One write per line: lines from tests running in parallel do not interleave.
+    file.write_all(format!("{line}\n").as_bytes()).unwrap_or_else(|err| panic!("PEACESIM_EVIDENCE={path}: {err}"));
+}
+
+/// The 97.5% quantile of Student's t with `df` degrees of freedom.
+fn t975(df: usize) -> f64 {
+    use statrs::distribution::{ContinuousCDF, StudentsT};
+    StudentsT::new(0.0, 1.0, df as f64).map_or(f64::NAN, |t| t.inverse_cdf(0.975))
 }
