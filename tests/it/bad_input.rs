@@ -136,3 +136,84 @@ fn a_ramp_of_zero_length_is_a_step_to_its_target() {
     assert_eq!(ramp.value_at(5), 0.4);
     assert_eq!(ramp.value_at(6), 0.4);
 }
+
+const AID: &str = include_str!("../../scenarios/tutorial/district-aid.toml");
+
+/// Criterion (scenario authoring): each mistake a scenario author can make across the layers is reported
+/// with the key path of the offending value and its line, whatever else is in the file: an unknown faction
+/// in an event, a unit or a depot in water, a contingent without a mission, a sector naming a district that
+/// is not on the map, a base off the map, and events or schedule entries after the horizon.
+#[test]
+fn an_authors_mistakes_are_located() {
+    let cases: [(&str, &str, &str, &str, &str); 8] = [
+        (
+            "factions = [\"army\", \"rebels\"]\nduration = 90",
+            "factions = [\"army\", \"ghosts\"]\nduration = 90",
+            "events[2].factions[1]",
+            "\"ghosts\"",
+            "there is no faction `ghosts`",
+        ),
+        (
+            "[peacekeeping.contingents.atlantis]\n",
+            "[peacekeeping.contingents.atlantis]\nbase = [5, 14]\n",
+            "peacekeeping.contingents.atlantis.base",
+            "base = [5, 14]",
+            "is water",
+        ),
+        ("depot = [32, 20]", "depot = [32, 14]", "aid.agencies.wfp.depot", "depot = [32, 14]", "is water"),
+        (
+            "[peacekeeping.contingents.atlantis]\nmission = \"unmid\"\n",
+            "[peacekeeping.contingents.atlantis]\n",
+            "peacekeeping.contingents.atlantis",
+            "[peacekeeping.contingents.atlantis]",
+            "mission",
+        ),
+        (
+            "east = [\"town\", \"camp\"]",
+            "east = [\"town\", \"sea\"]",
+            "peacekeeping.missions.unmid.sectors.east[1]",
+            "east = [\"town\", \"sea\"]",
+            "sea",
+        ),
+        (
+            "[peacekeeping.contingents.atlantis]\n",
+            "[peacekeeping.contingents.atlantis]\nbase = [75, 3]\n",
+            "peacekeeping.contingents.atlantis.base",
+            "base = [75, 3]",
+            "outside",
+        ),
+        (
+            "tick = 150\nkind = \"ceasefire\"",
+            "tick = 400\nkind = \"ceasefire\"",
+            "events[2].tick",
+            "tick = 400",
+            "beyond the scenario's horizon of 365 ticks",
+        ),
+        (
+            "tick = 270\nvalue = 30",
+            "tick = 366\nvalue = 30",
+            "schedule[0].tick",
+            "tick = 366",
+            "beyond the scenario's horizon of 365 ticks",
+        ),
+    ];
+    for (from, to, key, line_text, message) in cases {
+        assert!(AID.contains(from), "the tutorial changed: `{from}` is gone");
+        let text = AID.replacen(from, to, 1);
+        let e = match parse_scenario(&text, "district-aid.toml", &[]) {
+            Ok(_) => panic!("accepted the mistake at `{key}`"),
+            Err(e) => e,
+        };
+        let d =
+            e.diagnostics.iter().find(|d| d.key == key).unwrap_or_else(|| panic!("no error at `{key}`; errors:\n{e}"));
+        assert!(d.message.contains(message), "`{key}`: `{}` does not say `{message}`", d.message);
+        let line = d.line.unwrap_or_else(|| panic!("`{key}` has no line"));
+        // The line of the value, or of the table or array entry that holds it.
+        let expected = line_of(&text, line_text);
+        let header = text[..text.find(line_text).unwrap_or(0)].rfind("\n[").map(|i| text[..i].lines().count() + 1);
+        assert!(
+            line == expected || Some(line) == header,
+            "`{key}` at line {line}, expected {expected} (or its table at {header:?})"
+        );
+    }
+}

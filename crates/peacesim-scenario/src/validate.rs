@@ -177,10 +177,24 @@ pub fn validate(scenario: &Scenario) -> Vec<(String, String)> {
             }
         };
         match (&entry.ramp, entry.tick, entry.value) {
-            (None, Some(_), Some(value)) => check_value(&mut fail, "value", value),
+            (None, Some(tick), Some(value)) => {
+                check_value(&mut fail, "value", value);
+                if tick > scenario.ticks {
+                    fail(
+                        &format!("{key}.tick"),
+                        format!("tick {tick} is beyond the scenario's horizon of {} ticks", scenario.ticks),
+                    );
+                }
+            }
             (Some(ramp), None, None) => {
                 check_value(&mut fail, "ramp.from", ramp.from);
                 check_value(&mut fail, "ramp.to", ramp.to);
+                if ramp.start > scenario.ticks {
+                    fail(
+                        &format!("{key}.ramp.start"),
+                        format!("tick {} is beyond the scenario's horizon of {} ticks", ramp.start, scenario.ticks),
+                    );
+                }
                 match (ramp.end, ramp.rate) {
                     (Some(end), None) if end < ramp.start => {
                         fail(
