@@ -9,6 +9,7 @@
 
 mod aid;
 mod bad_input;
+mod case_studies;
 mod conflict;
 mod determinism;
 mod epstein;
