@@ -13,8 +13,10 @@ macro_rules! say {
 mod output;
 mod plot;
 mod progress;
+mod replay;
 mod run;
 mod sweep;
+mod textmap;
 
 /// Writes one line to stdout; exits quietly if stdout is gone.
 pub(crate) fn say_line(args: std::fmt::Arguments<'_>) {
@@ -75,6 +77,10 @@ enum Command {
     ///
     /// Example: peacesim plot out/district-mission-seed1 --out out/charts --format svg
     Plot(plot::PlotArgs),
+    /// Replay a recorded run or a seeded scenario; stop at a tick and show the map and a status panel.
+    ///
+    /// Example: peacesim replay out/haiti-minustah --until 2050
+    Replay(replay::ReplayArgs),
     /// List the bundled scenarios, one line each.
     ///
     /// Example: peacesim scenarios
@@ -89,6 +95,7 @@ fn main() -> ExitCode {
         Command::Sweep(args) => sweep::sweep(&args),
         Command::Merge(args) => sweep::merge(&args),
         Command::Plot(args) => plot::plot(&args),
+        Command::Replay(args) => replay::replay(&args),
         Command::Scenarios => {
             scenarios();
             Ok(())

@@ -185,7 +185,22 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
     std::fs::create_dir_all(&out)
         .with_context(|| format!("cannot create {}", out.display()))
         .map_err(Failure::Runtime)?;
-    write_run(&mut sim, ticks, &out, &scenario, &source, args).map_err(Failure::Runtime)
+    let meta = RunMeta {
+        overrides: args.set.clone(),
+        scale: args.scale,
+        frame_every: args.record_frames.then_some(args.frame_every),
+    };
+    write_run(&mut sim, ticks, &out, &scenario, &source, &meta).map_err(Failure::Runtime)
+}
+
+/// What a run's files record besides the simulation itself.
+pub(crate) struct RunMeta {
+    /// The `--set` overrides, as given.
+    pub(crate) overrides: Vec<String>,
+    /// The `--scale` factor.
+    pub(crate) scale: u32,
+    /// Record frames every K ticks, or not at all.
+    pub(crate) frame_every: Option<u64>,
 }
 
 /// Where frames go inside a run directory.
@@ -193,16 +208,16 @@ const FRAMES_DIR: &str = "frames";
 /// The file of recorded frames: one JSON [`peacesim_core::frames::Frame`] per line.
 const FRAMES_FILE: &str = "frames.jsonl";
 
-fn write_run(
+/// Runs `sim` to `ticks`, writing timeseries.csv, events.csv, summary.json (and frames) into `out`.
+pub(crate) fn write_run(
     sim: &mut Simulation,
     ticks: u64,
     out: &std::path::Path,
     scenario: &peacesim_scenario::Scenario,
     source: &ScenarioSource,
-    args: &RunArgs,
+    meta: &RunMeta,
 ) -> anyhow::Result<()> {
-    let (overrides, scale) = (&args.set[..], args.scale);
-    let frame_every = args.record_frames.then_some(args.frame_every);
+    let (overrides, scale, frame_every) = (&meta.overrides[..], meta.scale, meta.frame_every);
     let names: Vec<String> = sim.metric_names().to_vec();
     let column = |name: &str| names.iter().position(|n| n == name);
     let (active_col, groups) = (

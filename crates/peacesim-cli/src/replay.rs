@@ -1,0 +1,159 @@
+//! `peacesim replay`: a seeded run again, tick by tick. From a run directory it replays the recorded run (its
+//! scenario, seed, overrides and scale, from summary.json) and checks that it ends in the recorded state; from
+//! a scenario it runs it with the given seed. `--until T` stops at tick T and prints the map and a status
+//! panel; `--out DIR` writes the replay's files, byte for byte those of `peacesim run`.
+
+use crate::Failure;
+use crate::run::{RunMeta, write_run};
+use anyhow::{Context, anyhow};
+use clap::Args;
+use peacesim_core::Simulation;
+use peacesim_scenario::{Override, Scenario, ScenarioSource};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+/// Arguments of `peacesim replay`.
+#[derive(Args, Debug)]
+pub(crate) struct ReplayArgs {
+    /// A run directory written by `peacesim run` (replayed exactly as recorded), or a scenario file or
+    /// bundled scenario name.
+    source: String,
+    /// Seed, with a scenario (default: the scenario's `seed`); a run directory has its own.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Ticks, with a scenario (default: the scenario's `ticks`); a run directory has its own.
+    #[arg(long)]
+    ticks: Option<u64>,
+    /// Override a scenario value, with a scenario (repeatable); a run directory has its own.
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    set: Vec<String>,
+    /// Scale, with a scenario; a run directory has its own.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=64))]
+    scale: Option<u32>,
+    /// Stop at tick T and print the map, its legend and the status panel.
+    #[arg(long, value_name = "T", conflicts_with = "out")]
+    until: Option<u64>,
+    /// Write the replay's timeseries.csv, events.csv and summary.json to DIR (as `peacesim run` would).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Colour the map's ground by the faction in control: auto (on a terminal), always or never.
+    #[arg(long, default_value = "auto", value_parser = ["auto", "always", "never"])]
+    colour: String,
+}
+
+/// What a replay replays.
+struct Replay {
+    scenario: Scenario,
+    source: ScenarioSource,
+    seed: u64,
+    ticks: u64,
+    meta: RunMeta,
+    /// The final state hash summary.json recorded, when replaying a run directory.
+    recorded_hash: Option<String>,
+}
+
+/// Runs `peacesim replay`.
+pub(crate) fn replay(args: &ReplayArgs) -> Result<(), Failure> {
+    let r = resolve(args)?;
+    let mut sim = Simulation::new(&r.scenario, r.seed).map_err(|e| Failure::Input(e.into()))?;
+    if let Some(out) = &args.out {
+        std::fs::create_dir_all(out)
+            .with_context(|| format!("cannot create {}", out.display()))
+            .map_err(Failure::Runtime)?;
+        write_run(&mut sim, r.ticks, out, &r.scenario, &r.source, &r.meta).map_err(Failure::Runtime)?;
+        return check_hash(&mut sim, &r);
+    }
+    let until = args.until.unwrap_or(r.ticks);
+    if until > r.ticks {
+        return Err(Failure::Input(anyhow!("--until {until} is beyond the run's {} ticks", r.ticks)));
+    }
+    sim.set_event_recording(true);
+    sim.run(until);
+    let colour = match args.colour.as_str() {
+        "always" => true,
+        "never" => false,
+        _ => std::io::stdout().is_terminal(),
+    };
+    let frame = sim.frame();
+    let unit = if frame.factions.is_empty() { "tick" } else { "day" };
+    say!("{} seed {} at {unit} {until} of {}", r.scenario.name, r.seed, r.ticks);
+    print!("{}", crate::textmap::map(&frame, colour));
+    say!("{}", crate::textmap::legend(&frame));
+    print!("{}", crate::textmap::status(&frame, &|m: &str| sim.metric(m)));
+    if until == r.ticks {
+        check_hash(&mut sim, &r)?;
+    }
+    Ok(())
+}
+
+/// At the end of a replayed run directory, the state must be the recorded one.
+fn check_hash(sim: &mut Simulation, r: &Replay) -> Result<(), Failure> {
+    let Some(recorded) = &r.recorded_hash else { return Ok(()) };
+    let hash = format!("{:016x}", sim.state_hash());
+    if &hash == recorded {
+        say!("the replay ends in the recorded state (final state hash {hash})");
+        Ok(())
+    } else {
+        Err(Failure::Runtime(anyhow!(
+            "the replay ends in state {hash}, the recorded run in {recorded}: a different build or scenario file"
+        )))
+    }
+}
+
+fn resolve(args: &ReplayArgs) -> Result<Replay, Failure> {
+    let dir = Path::new(&args.source);
+    if dir.is_dir() {
+        if args.seed.is_some() || args.ticks.is_some() || !args.set.is_empty() || args.scale.is_some() {
+            return Err(Failure::Input(anyhow!(
+                "{}: a run directory is replayed as recorded; --seed, --ticks, --set and --scale apply to scenarios",
+                dir.display()
+            )));
+        }
+        return from_run_dir(dir);
+    }
+    let overrides = args.set.iter().map(|s| Override::parse(s)).collect::<Result<Vec<_>, _>>()?;
+    let (scenario, source) = peacesim_scenario::load(&args.source, &overrides)?;
+    let scale = args.scale.unwrap_or(1);
+    let scenario = scenario.scaled(scale);
+    Ok(Replay {
+        seed: args.seed.unwrap_or(scenario.seed),
+        ticks: args.ticks.unwrap_or(scenario.ticks),
+        scenario,
+        source,
+        meta: RunMeta { overrides: args.set.clone(), scale, frame_every: None },
+        recorded_hash: None,
+    })
+}
+
+/// Reads what summary.json recorded of a run: the scenario's source, seed, ticks, overrides and scale.
+fn from_run_dir(dir: &Path) -> Result<Replay, Failure> {
+    let path = dir.join("summary.json");
+    let input = |message: String| Failure::Input(anyhow!("{}: {message}", path.display()));
+    let text = std::fs::read_to_string(&path).map_err(|e| input(format!("cannot read: {e}")))?;
+    let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| input(format!("not valid JSON: {e}")))?;
+    let field = |key: &str| v.get(key).ok_or_else(|| input(format!("no key `{key}`")));
+    let source = field("scenario_source")?.as_str().ok_or_else(|| input("key `scenario_source`: not text".into()))?;
+    let seed = field("seed")?.as_u64().ok_or_else(|| input("key `seed`: not a whole number".into()))?;
+    let ticks = field("ticks")?.as_u64().ok_or_else(|| input("key `ticks`: not a whole number".into()))?;
+    let scale = v.get("scale").and_then(serde_json::Value::as_u64).unwrap_or(1);
+    let scale = u32::try_from(scale).map_err(|_| input(format!("key `scale`: {scale} is too large")))?;
+    let overrides: Vec<String> = match v.get("overrides") {
+        None => Vec::new(),
+        Some(list) => list
+            .as_array()
+            .and_then(|a| a.iter().map(|s| s.as_str().map(str::to_owned)).collect())
+            .ok_or_else(|| input("key `overrides`: not a list of text".into()))?,
+    };
+    let recorded_hash = v.get("final_state_hash").and_then(serde_json::Value::as_str).map(str::to_owned);
+    let spec = source.strip_prefix("bundled:").unwrap_or(source);
+    let parsed = overrides.iter().map(|s| Override::parse(s)).collect::<Result<Vec<_>, _>>()?;
+    let (scenario, source) = peacesim_scenario::load(spec, &parsed)?;
+    Ok(Replay {
+        scenario: scenario.scaled(scale),
+        source,
+        seed,
+        ticks,
+        meta: RunMeta { overrides, scale, frame_every: None },
+        recorded_hash,
+    })
+}
