@@ -17,6 +17,7 @@ mod replay;
 mod run;
 mod sweep;
 mod textmap;
+mod viewer;
 
 /// Writes one line to stdout; exits quietly if stdout is gone.
 pub(crate) fn say_line(args: std::fmt::Arguments<'_>) {

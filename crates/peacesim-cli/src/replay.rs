@@ -1,7 +1,8 @@
 //! `peacesim replay`: a seeded run again, tick by tick. From a run directory it replays the recorded run (its
 //! scenario, seed, overrides and scale, from summary.json) and checks that it ends in the recorded state; from
 //! a scenario it runs it with the given seed. `--until T` stops at tick T and prints the map and a status
-//! panel; `--out DIR` writes the replay's files, byte for byte those of `peacesim run`.
+//! panel; `--out DIR` writes the replay's files, byte for byte those of `peacesim run`. Without either, on a
+//! terminal, it opens the full-screen viewer (`viewer.rs`).
 
 use crate::Failure;
 use crate::run::{RunMeta, write_run};
@@ -36,6 +37,9 @@ pub(crate) struct ReplayArgs {
     /// Write the replay's timeseries.csv, events.csv and summary.json to DIR (as `peacesim run` would).
     #[arg(long)]
     out: Option<PathBuf>,
+    /// On a terminal, print the last tick instead of opening the full-screen viewer.
+    #[arg(long)]
+    no_viewer: bool,
     /// Colour the map's ground by the faction in control: auto (on a terminal), always or never.
     #[arg(long, default_value = "auto", value_parser = ["auto", "always", "never"])]
     colour: String,
@@ -62,6 +66,9 @@ pub(crate) fn replay(args: &ReplayArgs) -> Result<(), Failure> {
             .map_err(Failure::Runtime)?;
         write_run(&mut sim, r.ticks, out, &r.scenario, &r.source, &r.meta).map_err(Failure::Runtime)?;
         return check_hash(&mut sim, &r);
+    }
+    if args.until.is_none() && !args.no_viewer && std::io::stdout().is_terminal() && std::io::stdin().is_terminal() {
+        return crate::viewer::view(&r.scenario, r.seed, r.ticks).map_err(Failure::Runtime);
     }
     let until = args.until.unwrap_or(r.ticks);
     if until > r.ticks {

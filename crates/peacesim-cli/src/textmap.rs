@@ -5,7 +5,7 @@ use peacesim_core::frames::{CellCode, Frame};
 use std::fmt::Write as _;
 
 /// The character of faction `f`'s fighters: `1` to `9`, then `a` to `z`.
-fn fighter_char(f: i8) -> char {
+pub(crate) fn fighter_char(f: i8) -> char {
     const DIGITS: &[u8] = b"123456789abcdefghijklmnopqrstuvwxyz";
     usize::try_from(f).ok().and_then(|i| DIGITS.get(i)).map_or('?', |&b| char::from(b))
 }
