@@ -76,7 +76,8 @@ fn haiti_the_earthquake_brings_a_displacement_spike_and_an_aid_surge() {
             statistic: format!("one-sided paired t {t:.2}; ratio {:.1}", mean(&a) / mean(&b).max(1e-9)),
             criterion: "paired t > 1.645 and a rise at least threefold (displaced) or twofold (aid)",
             holds: t > 1.645 && mean(&a) >= factor * mean(&b),
-            verdict: "the story holds (the case facts: 2.3 million displaced, almost a quarter of the population)".to_owned(),
+            verdict: "the story holds (the case facts: 2.3 million displaced, almost a quarter of the population)"
+                .to_owned(),
         });
         assert!(t > 1.645, "{what} must rise after the quake: t = {t}");
         assert!(mean(&a) >= factor * mean(&b), "{what}: {} after vs {} before", mean(&a), mean(&b));

@@ -15,7 +15,8 @@ use ratatui::widgets::{Block, Paragraph, Wrap};
 use std::time::Duration;
 
 /// The keys, as the help line shows them.
-const HELP: &str = "space play/pause · n or → step · g jump to tick · u next unit · d next district · esc clear · q quit";
+const HELP: &str =
+    "space play/pause · n or → step · g jump to tick · u next unit · d next district · esc clear · q quit";
 
 struct Viewer<'a> {
     scenario: &'a Scenario,
@@ -173,7 +174,8 @@ impl Viewer<'_> {
         let map_width = (self.frame.width as u16).saturating_add(2);
         let [map_area, panel] = Layout::horizontal([Constraint::Length(map_width), Constraint::Min(30)]).areas(main);
         let title = format!(" {} · seed {} ", self.scenario.name, self.seed);
-        let rows = self.map_lines(map_area.height.saturating_sub(2) as usize, map_area.width.saturating_sub(2) as usize);
+        let rows =
+            self.map_lines(map_area.height.saturating_sub(2) as usize, map_area.width.saturating_sub(2) as usize);
         f.render_widget(Paragraph::new(rows).block(Block::bordered().title(title)), map_area);
         f.render_widget(
             Paragraph::new(self.panel_lines()).wrap(Wrap { trim: false }).block(Block::bordered().title(" status ")),
@@ -313,8 +315,11 @@ impl Viewer<'_> {
             .map_or("nobody".to_owned(), |(f, n)| {
                 format!("{} ({}% of its cells)", fr.factions[f], 100 * n / cells.len().max(1))
             });
-        let incidents =
-            fr.incidents.iter().filter(|x| map.district[usize::from(x.y) * w + usize::from(x.x)] == Some(d as u16)).count();
+        let incidents = fr
+            .incidents
+            .iter()
+            .filter(|x| map.district[usize::from(x.y) * w + usize::from(x.x)] == Some(d as u16))
+            .count();
         let metric = |m: &str| self.sim.metric(m).map_or("-".to_owned(), |v| format!("{v:.0}"));
         format!(
             "district {name}: {} residents, {} displaced from it, held by {holder}, {incidents} incidents today",
