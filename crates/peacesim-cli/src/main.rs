@@ -14,6 +14,7 @@ mod output;
 mod plot;
 mod progress;
 mod replay;
+mod report;
 mod run;
 mod sweep;
 mod textmap;
@@ -78,6 +79,10 @@ enum Command {
     ///
     /// Example: peacesim plot out/district-mission-seed1 --out out/charts --format svg
     Plot(plot::PlotArgs),
+    /// Write an after-action report (one self-contained HTML file) of a run, or of a base run and a branch.
+    ///
+    /// Example: peacesim report out/base out/branch --out out/report.html
+    Report(report::ReportArgs),
     /// Replay a recorded run or a seeded scenario; stop at a tick and show the map and a status panel.
     ///
     /// Example: peacesim replay out/haiti-minustah --until 2050
@@ -97,6 +102,7 @@ fn main() -> ExitCode {
         Command::Merge(args) => sweep::merge(&args),
         Command::Plot(args) => plot::plot(&args),
         Command::Replay(args) => replay::replay(&args),
+        Command::Report(args) => report::report(&args),
         Command::Scenarios => {
             scenarios();
             Ok(())

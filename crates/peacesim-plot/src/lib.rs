@@ -37,7 +37,7 @@ pub mod sweep;
 
 pub use error::PlotError;
 pub use frames::{FrameData, plot_frames, plot_maps_at};
-pub use run::{RunData, plot_run};
+pub use run::{RunData, plot_comparison, plot_run};
 pub use sweep::{SweepData, plot_sweep};
 
 use std::path::{Path, PathBuf};

@@ -498,6 +498,45 @@ pub fn plot_run(data: &RunData, out: &Path, options: &PlotOptions) -> Result<Vec
     Ok(written)
 }
 
+/// Draws a base run against a branch of it (a what-if fork): `compare_<group>` per group of metrics the
+/// base recorded, the base's series solid and the branch's dashed in the same colour, with the branch's
+/// scheduled and scripted events (its injects among them) as markers. Returns the files written.
+pub fn plot_comparison(
+    base: &RunData,
+    branch: &RunData,
+    out: &Path,
+    options: &PlotOptions,
+) -> Result<Vec<PathBuf>, PlotError> {
+    let unit = base.unit();
+    let last = base.ticks().last().copied().unwrap_or(0.0).max(branch.ticks().last().copied().unwrap_or(0.0));
+    let a = annotate(&branch.events, last, unit);
+    let mut written = Vec::new();
+    for g in groups(&base.timeseries, unit) {
+        let mut p = panel(base, &g, &a);
+        let other = panel(branch, &g, &a);
+        for l in &mut p.lines {
+            l.label = format!("{} (base)", l.label);
+        }
+        p.lines.extend(other.lines.into_iter().map(|mut l| {
+            l.label = format!("{} (branch)", l.label);
+            l.dashed = true;
+            l
+        }));
+        let (x0, x1) = p.data_x_range();
+        p.x_range = Some((x0, x1));
+        let legend: Vec<LegendEntry> = p.lines.iter().map(Line::legend_entry).collect();
+        let figure = Figure {
+            title: format!("{}: base and branch", g.title),
+            subtitle: Some(format!("base {} · branch {} (dashed)", subtitle(base, ""), subtitle(branch, ""))),
+            legend: legend.into_iter().chain(annotation_legend(&a)).collect(),
+            panels: vec![p],
+            cols: 1,
+        };
+        written.push(render(&figure, out, &format!("compare_{}", g.stem), options)?);
+    }
+    Ok(written)
+}
+
 fn legend_for_kinds(entries: &[Entry]) -> Vec<LegendEntry> {
     let kinds = [
         (DROUGHT, "drought"),
