@@ -277,9 +277,12 @@ fn outcomes_table(base: &Side, branch: Option<&Side>) -> String {
     t
 }
 
+/// An event of the report's table: (tick, kind, detail), its value, and whether the base and the branch have it.
+type EventRow = ((u64, String, String), f64, bool, bool);
+
 fn events_table(base: &Side, branch: Option<&Side>) -> String {
     let key = |e: &peacesim_plot::read::Event| (e.tick as u64, e.kind.clone(), e.detail.clone());
-    let mut rows: Vec<((u64, String, String), f64, bool, bool)> = Vec::new();
+    let mut rows: Vec<EventRow> = Vec::new();
     for (side, is_base) in std::iter::once((base, true)).chain(branch.map(|b| (b, false))) {
         for e in &side.data.events {
             match rows.iter_mut().find(|r| r.0 == key(e)) {
