@@ -409,6 +409,10 @@ pub struct EventSpec {
     /// The new spoiler factions (mandate).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spoilers: Option<Vec<String>>,
+    /// Whether the event was injected on top of a run (a what-if fork; see [`crate::inject`]). Injected
+    /// events draw their random numbers from their own stream. Not part of the file format.
+    #[serde(skip)]
+    pub injected: bool,
 }
 
 impl EventSpec {
@@ -439,6 +443,7 @@ impl EventSpec {
             observers: None,
             mandate: None,
             spoilers: None,
+            injected: false,
         }
     }
 

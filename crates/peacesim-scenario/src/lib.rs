@@ -13,6 +13,7 @@ pub mod bundled;
 pub mod conflict;
 mod error;
 pub mod experiment;
+pub mod inject;
 pub mod map;
 mod model;
 mod params;
