@@ -1,0 +1,116 @@
+//! `peacesim report` end to end: one self-contained HTML file whose charts render in headless Chromium
+//! (Debian's `chromium`, installed by this test when missing, as root or through passwordless sudo).
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn peacesim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_peacesim")).args(args).output().expect("the peacesim binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn utf8(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+/// The path of a Chromium binary, installing Debian's package if there is none.
+fn chromium() -> String {
+    let find = || {
+        ["chromium", "chromium-browser", "google-chrome"]
+            .into_iter()
+            .find(|b| Command::new(b).arg("--version").output().is_ok_and(|o| o.status.success()))
+            .map(str::to_owned)
+    };
+    if let Some(b) = find() {
+        return b;
+    }
+    let root = Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.starts_with(b"0"));
+    let apt = |args: &[&str]| {
+        let mut c = if root { Command::new("apt-get") } else { Command::new("sudo") };
+        if !root {
+            c.args(["-n", "apt-get"]);
+        }
+        c.args(args).env("DEBIAN_FRONTEND", "noninteractive").status().is_ok_and(|s| s.success())
+    };
+    let _ = apt(&["update", "-q"]) && apt(&["install", "-y", "-q", "chromium"]);
+    find()
+        .unwrap_or_else(|| panic!("this test needs Chromium and could not install it: run `apt-get install chromium`"))
+}
+
+/// Loads the page in headless Chromium and returns the DOM after its scripts ran.
+fn rendered_dom(html: &Path) -> String {
+    let profile = tempfile::tempdir().expect("temp dir");
+    let o = Command::new(chromium())
+        .args([
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            &format!("--user-data-dir={}", utf8(profile.path())),
+            "--virtual-time-budget=10000",
+            "--dump-dom",
+            &format!("file://{}", utf8(html)),
+        ])
+        .output()
+        .expect("chromium runs");
+    assert!(o.status.success(), "chromium: {}", text(&o.stderr));
+    text(&o.stdout)
+}
+
+/// The value of an attribute of the body element of a dumped DOM.
+fn body_attribute(dom: &str, name: &str) -> Option<usize> {
+    let body = dom.split("<body").nth(1)?.split('>').next()?;
+    body.split(&format!("{name}=\"")).nth(1)?.split('"').next()?.parse().ok()
+}
+
+#[test]
+fn a_report_of_a_base_and_a_branch_opens_in_chromium_with_every_chart_drawn() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (base, branch) = (dir.path().join("base"), dir.path().join("branch"));
+    let run = |out: &Path, extra: &[&str]| {
+        let mut args =
+            vec!["run", "district-aid", "--seed", "3", "--ticks", "60", "--record-frames", "--frame-every", "10"];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["--out", utf8(out)]);
+        let o = peacesim(&args);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    };
+    run(&base, &[]);
+    run(&branch, &["--set", "rules.legitimacy=0.5"]);
+    let html = dir.path().join("report.html");
+    let o = peacesim(&["report", utf8(&base), utf8(&branch), "--out", utf8(&html), "--map-ticks", "0,30"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let page = std::fs::read_to_string(&html).expect("report written");
+    // Self-contained: no external resources.
+    assert!(
+        !page.contains("src=\"http") && !page.contains("href=\"http") && !page.contains("<link"),
+        "external resources"
+    );
+    for heading in ["<h2>Outcomes</h2>", "<h2>Timelines</h2>", "<h2>Key events</h2>", "<h2>Maps</h2>"] {
+        assert!(page.contains(heading), "{heading} missing");
+    }
+    assert!(page.contains("<th>branch</th><th>difference</th>"), "the outcomes compare the branches");
+    assert!(page.contains("base only") || page.contains("both"), "events are marked by branch");
+    assert!(page.contains("(branch)") && page.contains("(base)"), "timelines carry both branches");
+
+    let dom = rendered_dom(&html);
+    let charts = body_attribute(&dom, "data-charts")
+        .unwrap_or_else(|| panic!("no data-charts in {}", &dom[..dom.len().min(400)]));
+    let drawn = body_attribute(&dom, "data-charts-drawn").expect("data-charts-drawn");
+    // Several timelines and four maps (two ticks, two branches), every one drawn with a size.
+    assert!(charts >= 8, "{charts} charts");
+    assert_eq!(drawn, charts, "every chart drew");
+
+    // One run alone; bad input exits 2.
+    let o = peacesim(&["report", utf8(&base)]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(base.join("report.html").is_file());
+    let o = peacesim(&["report", utf8(&base), "--map-ticks", "5"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    assert!(text(&o.stderr).contains("no frame at tick 5"), "{}", text(&o.stderr));
+    let o = peacesim(&["report", utf8(dir.path())]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+}
