@@ -95,6 +95,9 @@ pub struct Metrics {
     districts: Vec<u64>,
     /// Displaced citizens per district they are in, with displacement on and more than one district.
     displaced: Vec<u64>,
+    /// Whether the run has the `districts_in_drought` column (decided at setup, so that events injected
+    /// later cannot change the columns).
+    drought_column: bool,
 }
 
 impl Metrics {
@@ -126,9 +129,11 @@ impl Metrics {
         }
         let scenario = &params.scenario;
         let conflict = scenario.has_conflict();
+        let drought_column = scenario.food.is_some()
+            && (scenario.climate.is_some() || scenario.events.iter().any(|e| e.kind == EventSpecKind::Drought));
         if scenario.food.is_some() {
             names.extend(["food_insecurity", "food_stock", "food_produced"].iter().map(|s| (*s).to_owned()));
-            if scenario.climate.is_some() || scenario.events.iter().any(|e| e.kind == EventSpecKind::Drought) {
+            if drought_column {
                 names.push("districts_in_drought".to_owned());
             }
             if conflict {
@@ -168,7 +173,7 @@ impl Metrics {
             _ => Vec::new(),
         };
         let values = vec![0.0; names.len()];
-        Metrics { names, values, scratch: vec![[0.0; 5]; params.groups.len()], districts, displaced }
+        Metrics { names, values, scratch: vec![[0.0; 5]; params.groups.len()], districts, displaced, drought_column }
     }
 
     /// Value of the named metric in the latest row.
@@ -290,8 +295,7 @@ pub(crate) fn record_metrics(
     if params.scenario.food.is_some() {
         let stock: f64 = food.stock.iter().sum();
         metrics.values.extend([food.mean_insecurity(), stock, food.produced]);
-        let scenario = &params.scenario;
-        if scenario.climate.is_some() || scenario.events.iter().any(|e| e.kind == EventSpecKind::Drought) {
+        if metrics.drought_column {
             metrics.values.push(food.loss.iter().filter(|&&l| l > 0.0).count() as f64);
         }
         if conflict.enabled {

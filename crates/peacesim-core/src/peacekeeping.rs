@@ -924,8 +924,8 @@ pub(crate) fn apply_peacekeeping_events(world: &mut World) {
                     if !mine {
                         continue;
                     }
-                    let go =
-                        share >= 1.0 || world.resource_mut::<RngStreams>().get(Stream::Peacekeeping).random_bool(share);
+                    let stream = if e.injected { Stream::Inject } else { Stream::Peacekeeping };
+                    let go = share >= 1.0 || world.resource_mut::<RngStreams>().get(stream).random_bool(share);
                     if go && let Some(mut u) = world.get_mut::<Unit>(ue) {
                         left += u.strength;
                         u.strength = 0;

@@ -37,9 +37,11 @@ pub enum Stream {
     Peacekeeping = 11,
     /// Humanitarian aid: convoys stopped, looted, aid workers killed.
     Aid = 12,
+    /// Events injected on top of a run (what-if forks): their draws never shift another concern's.
+    Inject = 13,
 }
 
-const STREAMS: usize = 13;
+const STREAMS: usize = 14;
 
 /// All streams of one run.
 #[derive(Resource, Debug, Clone)]

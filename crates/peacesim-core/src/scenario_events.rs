@@ -45,8 +45,9 @@ pub(crate) fn apply_events(
     let district_set = |names: &[String], map: &peacesim_scenario::map::ResolvedMap| -> Vec<bool> {
         map.districts.iter().map(|d| names.contains(d)).collect()
     };
-    let rng = rngs.get(Stream::Events);
     for e in due {
+        // Injected events (what-if forks) draw from a stream of their own.
+        let rng = rngs.get(if e.injected { Stream::Inject } else { Stream::Events });
         let event = |kind, value, detail: String| Event::global(tick, kind, value, detail);
         match e.kind {
             EventSpecKind::Drought => {

@@ -53,6 +53,9 @@ pub enum SimError {
     /// The scenario fails validation (parse it with `peacesim_scenario::parse_scenario` for located errors).
     #[error("invalid scenario: {}", .0.iter().map(|(k, m)| format!("{k}: {m}")).collect::<Vec<_>>().join("; "))]
     InvalidScenario(Vec<(String, String)>),
+    /// An inject that does not fit the run (see [`Simulation::inject`]).
+    #[error("invalid inject: {0}")]
+    InvalidInject(String),
 }
 
 /// One seeded, deterministic run.
@@ -177,6 +180,27 @@ impl Simulation {
         self.world.resource_mut::<AidState>().start_tick();
         self.world.resource_mut::<Clock>().tick += 1;
         self.tick_schedule.run(&mut self.world);
+    }
+
+    /// Applies a what-if inject on top of the run from here on: its events and schedule entries join the
+    /// scenario's as if they had been in the file. Its entries must fall after the current tick (checked by
+    /// [`peacesim_scenario::inject::load_inject`], which also marks its events so that they draw from
+    /// [`Stream::Inject`](crate::Stream::Inject)); an entry at or before the current tick is an error.
+    pub fn inject(&mut self, inject: &peacesim_scenario::inject::Inject) -> Result<(), SimError> {
+        let now = self.tick();
+        if let Some(first) = inject.first_tick()
+            && first <= now
+        {
+            return Err(SimError::InvalidInject(format!(
+                "the inject starts at tick {first}, not after the current tick {now}"
+            )));
+        }
+        let mut params = self.world.resource_mut::<Params>();
+        params.scenario.events.extend(inject.events.iter().cloned());
+        params.scenario.schedule.extend(inject.schedule.iter().cloned());
+        let timeline = Timeline::new(&params.scenario);
+        self.world.insert_resource(timeline);
+        Ok(())
     }
 
     /// Advances `ticks` ticks.
