@@ -9,6 +9,7 @@
 
 mod aid;
 mod bad_input;
+mod checkpoint;
 mod conflict;
 mod determinism;
 mod epstein;

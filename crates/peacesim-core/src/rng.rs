@@ -39,12 +39,13 @@ pub enum Stream {
     Aid = 12,
 }
 
-const STREAMS: usize = 13;
+/// Number of streams.
+pub(crate) const STREAMS: usize = 13;
 
 /// All streams of one run.
 #[derive(Resource, Debug, Clone)]
 pub struct RngStreams {
-    streams: [ChaCha8Rng; STREAMS],
+    pub(crate) streams: [ChaCha8Rng; STREAMS],
 }
 
 impl RngStreams {
