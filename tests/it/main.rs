@@ -10,6 +10,7 @@
 mod aid;
 mod bad_input;
 mod case_studies;
+mod checkpoint;
 mod conflict;
 mod determinism;
 mod epstein;

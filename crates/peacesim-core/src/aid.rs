@@ -157,7 +157,7 @@ pub struct AidState {
     /// Sum of delivery times.
     pub delivery_days_total: u64,
     /// The next convoy id.
-    next_convoy: u32,
+    pub(crate) next_convoy: u32,
 }
 
 impl AidState {

@@ -161,13 +161,13 @@ pub struct Conflict {
     /// This tick's counts.
     pub tally: ConflictTally,
     /// Last tick's abuses per district, which move legitimacy this tick.
-    last_abuses: Vec<u32>,
+    pub(crate) last_abuses: Vec<u32>,
     /// Weight of recent violence in hardship (copied from the rules when the layer is on).
-    violence_hardship: f64,
+    pub(crate) violence_hardship: f64,
     /// Weight of crowding in hardship.
-    crowding_hardship: f64,
+    pub(crate) crowding_hardship: f64,
     /// Activation order of fighters (scratch).
-    order: Vec<Entity>,
+    pub(crate) order: Vec<Entity>,
 }
 
 impl Conflict {

@@ -354,6 +354,28 @@ impl Grid {
         actives - u32::from(is_active_citizen(own) && usize::from((own & GROUP_MASK) >> GROUP_SHIFT) < groups)
     }
 
+    /// The flags and occupant of every cell, row-major (for checkpoints).
+    pub(crate) fn cell_state(&self) -> (&[u8], &[Option<Entity>]) {
+        (&self.flags, &self.occupant)
+    }
+
+    /// Replaces the flags and occupant of every cell and rebuilds the bit planes from the flags (for
+    /// checkpoints). The planes are a function of the flags alone, so they come out as `write` left them.
+    /// Returns `false`, changing nothing, if the lengths are not the grid's.
+    pub(crate) fn restore_cells(&mut self, flags: &[u8], occupant: Vec<Option<Entity>>) -> bool {
+        if flags.len() != self.flags.len() || occupant.len() != self.occupant.len() {
+            return false;
+        }
+        self.flags.iter_mut().for_each(|f| *f = 0);
+        self.force_plane.iter_mut().for_each(|w| *w = 0);
+        self.active_planes.iter_mut().flatten().for_each(|w| *w = 0);
+        for (i, &f) in flags.iter().enumerate() {
+            self.write(self.position(i), f);
+        }
+        self.occupant = occupant;
+        true
+    }
+
     /// Cells along x.
     pub fn width(&self) -> u32 {
         self.width

@@ -6,10 +6,12 @@
 //! [`Metrics`]), and a `Schedule` whose [`TickSet`]s run in a fixed order on one thread.
 //!
 //! The core does no IO, reads no clock and owns no threads: it exposes metrics, events and a state hash;
-//! writers live in the CLI and batch crates.
+//! writers live in the CLI and batch crates. [`Simulation::snapshot`] and [`Simulation::restore`] turn a run
+//! into bytes and back ([`checkpoint`]); writing them to files is the caller's business.
 
 pub mod activation;
 pub mod aid;
+pub mod checkpoint;
 pub mod civilians;
 pub mod conflict;
 pub mod demography;
@@ -27,6 +29,7 @@ pub mod schedule;
 mod sim;
 pub mod world;
 
+pub use checkpoint::{CheckpointError, CheckpointHeader};
 pub use civilians::{Citizen, CitizenState};
 pub use events::{Event, EventKind, EventLog};
 pub use forces::ForceMember;

@@ -89,15 +89,15 @@ pub struct Metrics {
     /// Values of the latest tick, aligned with `names`.
     pub values: Vec<f64>,
     /// Per-group scratch: [group][PER_GROUP index].
-    scratch: Vec<[f64; 5]>,
+    pub(crate) scratch: Vec<[f64; 5]>,
     /// Living citizens per district (by the cell they hold, or held before jail), when the map has more than
     /// one district.
-    districts: Vec<u64>,
+    pub(crate) districts: Vec<u64>,
     /// Displaced citizens per district they are in, with displacement on and more than one district.
-    displaced: Vec<u64>,
+    pub(crate) displaced: Vec<u64>,
     /// Whether the run has the `districts_in_drought` column (decided at setup, so that events injected
     /// later cannot change the columns).
-    drought_column: bool,
+    pub(crate) drought_column: bool,
 }
 
 impl Metrics {

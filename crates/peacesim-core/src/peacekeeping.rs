@@ -246,14 +246,14 @@ pub struct UnitIndex {
     /// Unit slots (indices into `Peacekeeping::units`), bucket by bucket, ascending within a bucket.
     items: Vec<u32>,
     /// Position of each slot.
-    position: Vec<Position>,
+    pub(crate) position: Vec<Position>,
     /// Fill cursor per bucket (scratch).
     next: Vec<u32>,
 }
 
 impl UnitIndex {
     /// Rebuilds the index from the units' positions (by slot), reusing its memory.
-    fn rebuild(&mut self, width: usize, height: usize) {
+    pub(crate) fn rebuild(&mut self, width: usize, height: usize) {
         self.size = 8;
         self.columns = width.div_ceil(self.size).max(1);
         self.rows = height.div_ceil(self.size).max(1);
@@ -417,13 +417,13 @@ pub struct Peacekeeping {
     /// Incidents in a district on alert, ever.
     pub warned_total: u64,
     /// The next incident id.
-    next_incident: u32,
+    pub(crate) next_incident: u32,
     /// Copied from the rules for the fighters' hot path.
-    deterrence: f64,
-    battle_deterrence: f64,
-    government_deterrence: f64,
+    pub(crate) deterrence: f64,
+    pub(crate) battle_deterrence: f64,
+    pub(crate) government_deterrence: f64,
     /// Incidents per district today (scratch for the forecast).
-    today: Vec<u32>,
+    pub(crate) today: Vec<u32>,
 }
 
 impl Peacekeeping {
@@ -600,7 +600,7 @@ pub(crate) fn setup_peacekeeping(world: &mut World) {
 }
 
 /// A Moore neighbourhood of `radius`.
-fn moore(radius: u32) -> Neighbourhood {
+pub(crate) fn moore(radius: u32) -> Neighbourhood {
     Neighbourhood::new(&Vision { shape: Shape::Moore, radius: f64::from(radius) })
 }
 

@@ -41,12 +41,13 @@ pub enum Stream {
     Inject = 13,
 }
 
-const STREAMS: usize = 14;
+/// Number of streams.
+pub(crate) const STREAMS: usize = 14;
 
 /// All streams of one run.
 #[derive(Resource, Debug, Clone)]
 pub struct RngStreams {
-    streams: [ChaCha8Rng; STREAMS],
+    pub(crate) streams: [ChaCha8Rng; STREAMS],
 }
 
 impl RngStreams {

@@ -64,6 +64,8 @@ pub struct Simulation {
     tick_schedule: Schedule,
     metrics_schedule: Schedule,
     seed: u64,
+    /// The scenario as given to [`Simulation::new`] (before any scheduled change), for checkpoints' headers.
+    scenario: Scenario,
 }
 
 impl std::fmt::Debug for Simulation {
@@ -168,7 +170,7 @@ impl Simulation {
         metrics_schedule.add_systems(record_metrics);
         metrics_schedule.run(&mut world);
 
-        Ok(Simulation { world, tick_schedule, metrics_schedule, seed })
+        Ok(Simulation { world, tick_schedule, metrics_schedule, seed, scenario: scenario.clone() })
     }
 
     /// Advances one tick.
@@ -260,6 +262,12 @@ impl Simulation {
         &self.world
     }
 
+    /// Mutable access to the ECS world, for the core's own tests.
+    #[cfg(test)]
+    pub(crate) fn world_mut(&mut self) -> &mut World {
+        &mut self.world
+    }
+
     /// Number of citizens, force members and fighters (the agents that act each tick).
     pub fn agent_count(&self) -> usize {
         let roster = self.world.resource::<Roster>();
@@ -269,6 +277,42 @@ impl Simulation {
     /// Recomputes the metrics row from the current state (used after setup; exposed for tools that edit state).
     pub fn refresh_metrics(&mut self) {
         self.metrics_schedule.run(&mut self.world);
+    }
+
+    /// A checkpoint of the run as it stands between two ticks: the whole world (every entity with every
+    /// component, every resource, the live parameters) and every random stream, in the versioned format of
+    /// [`crate::checkpoint`]. [`Simulation::restore`] continues the run from it exactly as this run would
+    /// continue; a snapshot of the restored run is these same bytes.
+    ///
+    /// # Panics
+    /// Only if the live scenario cannot be written as TOML, which a scenario that validates always can.
+    pub fn snapshot(&self) -> Vec<u8> {
+        crate::checkpoint::write(&self.world, self.seed, &self.scenario)
+    }
+
+    /// Rebuilds a run from a checkpoint [`Simulation::snapshot`] wrote: builds the simulation of `scenario`
+    /// with the checkpoint's seed (so the schedule of systems and what setup derives from the map exist),
+    /// then replaces its state wholesale with the checkpoint's. `scenario` must be the one the run was
+    /// built from (same [`Scenario::fingerprint`]).
+    ///
+    /// Never panics, whatever the bytes: a checkpoint that is not one, of another format version, truncated,
+    /// corrupted (checksum), of another scenario or whose payload does not decode or fit the scenario is a
+    /// [`CheckpointError`](crate::CheckpointError) saying so.
+    pub fn restore(scenario: &Scenario, bytes: &[u8]) -> Result<Simulation, crate::CheckpointError> {
+        let (header, payload) = crate::checkpoint::read_header(bytes)?;
+        let fingerprint = scenario.fingerprint();
+        if header.fingerprint != fingerprint {
+            return Err(crate::CheckpointError::ScenarioMismatch {
+                checkpoint_scenario: header.scenario,
+                checkpoint_fingerprint: header.fingerprint,
+                scenario: scenario.name.clone(),
+                fingerprint,
+            });
+        }
+        let payload = crate::checkpoint::decode(&header, payload)?;
+        let mut sim = Simulation::new(scenario, header.seed)?;
+        crate::checkpoint::apply(&mut sim.world, payload)?;
+        Ok(sim)
     }
 
     /// A 64-bit hash of the sorted agent state (id, kind, cell, state, jail term, age, attributes) and the
