@@ -5,7 +5,7 @@
 //! terminal, it opens the full-screen viewer (`viewer.rs`).
 
 use crate::Failure;
-use crate::run::{RunMeta, write_run};
+use crate::run::{Branch, Prefix, RunMeta, write_run};
 use anyhow::{Context, anyhow};
 use clap::Args;
 use peacesim_core::Simulation;
@@ -37,6 +37,12 @@ pub(crate) struct ReplayArgs {
     /// Write the replay's timeseries.csv, events.csv and summary.json to DIR (as `peacesim run` would).
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Continue from this checkpoint (written by `peacesim run --checkpoint-every K`) instead of from the start.
+    #[arg(long, value_name = "CHECKPOINT")]
+    from: Option<PathBuf>,
+    /// Apply this what-if inject (a file of [[events]] and [[schedule]] entries, after the fork's tick) on top.
+    #[arg(long, value_name = "FILE")]
+    inject: Option<PathBuf>,
     /// On a terminal, print the last tick instead of opening the full-screen viewer.
     #[arg(long)]
     no_viewer: bool,
@@ -54,28 +60,61 @@ struct Replay {
     meta: RunMeta,
     /// The final state hash summary.json recorded, when replaying a run directory.
     recorded_hash: Option<String>,
+    /// The run directory replayed, if any.
+    run_dir: Option<PathBuf>,
 }
 
 /// Runs `peacesim replay`.
 pub(crate) fn replay(args: &ReplayArgs) -> Result<(), Failure> {
-    let r = resolve(args)?;
-    let mut sim = Simulation::new(&r.scenario, r.seed).map_err(|e| Failure::Input(e.into()))?;
+    let mut r = resolve(args)?;
+    let mut sim = match &args.from {
+        Some(path) => restore(path, &mut r, args.seed)?,
+        None => Simulation::new(&r.scenario, r.seed).map_err(|e| Failure::Input(e.into()))?,
+    };
+    let forked_at = sim.tick();
+    if let Some(path) = &args.inject {
+        let bytes = std::fs::read(path)
+            .map_err(|e| Failure::Input(anyhow!("{}: cannot read the inject: {e}", path.display())))?;
+        let name = path.display().to_string();
+        let inject = peacesim_scenario::inject::load_inject(&bytes, &name, &r.scenario, forked_at)?;
+        sim.inject(&inject).map_err(|e| Failure::Input(anyhow!("{}: {e}", path.display())))?;
+    }
+    let branch = args.from.is_some() || args.inject.is_some();
+    if forked_at > r.ticks {
+        return Err(Failure::Input(anyhow!(
+            "the checkpoint is at tick {forked_at}, beyond the run's {} ticks",
+            r.ticks
+        )));
+    }
     if let Some(out) = &args.out {
+        if branch {
+            r.meta.branch = Some(Branch { inject: args.inject.as_ref().map(|p| p.display().to_string()), forked_at });
+            if let Some(dir) = r.run_dir.clone().filter(|_| forked_at > 0) {
+                r.meta.prefix = Some(prefix(&dir, forked_at)?);
+            }
+        }
         std::fs::create_dir_all(out)
             .with_context(|| format!("cannot create {}", out.display()))
             .map_err(Failure::Runtime)?;
         write_run(&mut sim, r.ticks, out, &r.scenario, &r.source, &r.meta).map_err(Failure::Runtime)?;
-        return check_hash(&mut sim, &r);
+        return if args.inject.is_some() { Ok(()) } else { check_hash(&mut sim, &r) };
     }
-    if args.until.is_none() && !args.no_viewer && std::io::stdout().is_terminal() && std::io::stdin().is_terminal() {
+    if args.until.is_none()
+        && !branch
+        && !args.no_viewer
+        && std::io::stdout().is_terminal()
+        && std::io::stdin().is_terminal()
+    {
         return crate::viewer::view(&r.scenario, r.seed, r.ticks).map_err(Failure::Runtime);
     }
     let until = args.until.unwrap_or(r.ticks);
     if until > r.ticks {
         return Err(Failure::Input(anyhow!("--until {until} is beyond the run's {} ticks", r.ticks)));
     }
-    sim.set_event_recording(true);
-    sim.run(until);
+    if until < forked_at {
+        return Err(Failure::Input(anyhow!("--until {until} is before the checkpoint's tick {forked_at}")));
+    }
+    sim.run(until - forked_at);
     let colour = match args.colour.as_str() {
         "always" => true,
         "never" => false,
@@ -87,7 +126,7 @@ pub(crate) fn replay(args: &ReplayArgs) -> Result<(), Failure> {
     print!("{}", crate::textmap::map(&frame, colour));
     say!("{}", crate::textmap::legend(&frame));
     print!("{}", crate::textmap::status(&frame, &|m: &str| sim.metric(m)));
-    if until == r.ticks {
+    if until == r.ticks && args.inject.is_none() {
         check_hash(&mut sim, &r)?;
     }
     Ok(())
@@ -127,7 +166,15 @@ fn resolve(args: &ReplayArgs) -> Result<Replay, Failure> {
         ticks: args.ticks.unwrap_or(scenario.ticks),
         scenario,
         source,
-        meta: RunMeta { overrides: args.set.clone(), scale, frame_every: None },
+        meta: RunMeta {
+            overrides: args.set.clone(),
+            scale,
+            frame_every: None,
+            checkpoint_every: None,
+            prefix: None,
+            branch: None,
+        },
+        run_dir: None,
         recorded_hash: None,
     })
 }
@@ -160,7 +207,45 @@ fn from_run_dir(dir: &Path) -> Result<Replay, Failure> {
         source,
         seed,
         ticks,
-        meta: RunMeta { overrides, scale, frame_every: None },
+        meta: RunMeta { overrides, scale, frame_every: None, checkpoint_every: None, prefix: None, branch: None },
+        run_dir: Some(dir.to_path_buf()),
         recorded_hash,
     })
+}
+
+/// Restores the checkpoint at `path` for the replay's scenario; its seed must be the run's (or, for a
+/// scenario given without --seed, becomes it).
+fn restore(path: &Path, r: &mut Replay, seed_flag: Option<u64>) -> Result<Simulation, Failure> {
+    let input = |message: String| Failure::Input(anyhow!("{}: {message}", path.display()));
+    let bytes = std::fs::read(path).map_err(|e| input(format!("cannot read: {e}")))?;
+    let (header, _) = peacesim_core::checkpoint::read_header(&bytes).map_err(|e| input(e.to_string()))?;
+    if r.run_dir.is_some() || seed_flag.is_some() {
+        if header.seed != r.seed {
+            return Err(input(format!("a checkpoint of seed {}, not of the run's seed {}", header.seed, r.seed)));
+        }
+    } else {
+        r.seed = header.seed;
+    }
+    Simulation::restore(&r.scenario, &bytes).map_err(|e| input(e.to_string()))
+}
+
+/// The base run's timeseries and events before tick `before`, for a branch that forks there.
+fn prefix(dir: &Path, before: u64) -> Result<Prefix, Failure> {
+    let read = |name: &str| -> Result<Vec<csv::StringRecord>, Failure> {
+        let path = dir.join(name);
+        let input = |e: &dyn std::fmt::Display| Failure::Input(anyhow!("{}: {e}", path.display()));
+        let mut reader = csv::Reader::from_path(&path).map_err(|e| input(&e))?;
+        let mut rows = Vec::new();
+        for record in reader.records() {
+            let record = record.map_err(|e| input(&e))?;
+            let tick: u64 = record.get(0).and_then(|t| t.parse().ok()).ok_or_else(|| input(&"a row without a tick"))?;
+            if tick < before {
+                rows.push(record);
+            }
+        }
+        Ok(rows)
+    };
+    let timeseries = read("timeseries.csv")?;
+    let values = timeseries.iter().map(|r| r.iter().skip(1).map(|v| v.parse().unwrap_or(f64::NAN)).collect()).collect();
+    Ok(Prefix { timeseries, values, events: read("events.csv")? })
 }

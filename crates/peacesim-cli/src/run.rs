@@ -36,6 +36,10 @@ pub(crate) struct RunArgs {
     /// `peacesim plot` map frames and GIFs.
     #[arg(long)]
     record_frames: bool,
+    /// Also write a checkpoint of the whole run every K ticks to DIR/checkpoints/tick-NNNNNN.ckpt, to
+    /// resume or fork from with `peacesim replay ... --from FILE`.
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u64).range(1..))]
+    checkpoint_every: Option<u64>,
     /// With --record-frames: record every K-th tick.
     #[arg(long, value_name = "K", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..), requires = "record_frames")]
     frame_every: u64,
@@ -169,6 +173,9 @@ struct Summary<'a> {
     final_state_hash: String,
     final_metrics: BTreeMap<&'a str, f64>,
     outcomes: Outcomes,
+    /// A what-if branch: its inject and the tick it was forked at.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    branch: Option<Branch>,
 }
 
 /// Runs `peacesim run`.
@@ -189,6 +196,9 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
         overrides: args.set.clone(),
         scale: args.scale,
         frame_every: args.record_frames.then_some(args.frame_every),
+        checkpoint_every: args.checkpoint_every,
+        prefix: None,
+        branch: None,
     };
     write_run(&mut sim, ticks, &out, &scenario, &source, &meta).map_err(Failure::Runtime)
 }
@@ -201,6 +211,40 @@ pub(crate) struct RunMeta {
     pub(crate) scale: u32,
     /// Record frames every K ticks, or not at all.
     pub(crate) frame_every: Option<u64>,
+    /// Write a checkpoint every K ticks, or not at all.
+    pub(crate) checkpoint_every: Option<u64>,
+    /// For a branch forked from a checkpoint: its base's rows and events before the fork.
+    pub(crate) prefix: Option<Prefix>,
+    /// For a branch: the inject file and the tick it was forked at, recorded in summary.json.
+    pub(crate) branch: Option<Branch>,
+}
+
+/// The rows of a base run before the tick a branch forks from it.
+pub(crate) struct Prefix {
+    /// timeseries.csv rows (ticks before the fork), as written.
+    pub(crate) timeseries: Vec<csv::StringRecord>,
+    /// The same rows as numbers (without the tick), for the summary's totals and peaks.
+    pub(crate) values: Vec<Vec<f64>>,
+    /// events.csv rows of those ticks, as written.
+    pub(crate) events: Vec<csv::StringRecord>,
+}
+
+/// What summary.json records of a branch.
+#[derive(Serialize, Clone)]
+pub(crate) struct Branch {
+    /// The inject file, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) inject: Option<String>,
+    /// The tick of the checkpoint it was forked from (0: replayed from the start).
+    pub(crate) forked_at: u64,
+}
+
+/// Where checkpoints go inside a run directory.
+pub(crate) const CHECKPOINTS_DIR: &str = "checkpoints";
+
+/// The file name of the checkpoint at tick `t`.
+pub(crate) fn checkpoint_name(t: u64) -> String {
+    format!("tick-{t:06}.ckpt")
 }
 
 /// Where frames go inside a run directory.
@@ -253,39 +297,8 @@ pub(crate) fn write_run(
         }
         None => None,
     };
-    let mut row = Vec::with_capacity(names.len() + 1);
-    // Plain progress lines in logs only for long runs (roughly 50 million agent-steps, several seconds).
-    let long = ticks.saturating_mul(sim.agent_count() as u64) > 50_000_000;
-    let progress = crate::progress::Progress::new("run", "ticks", ticks, long);
-    for t in 0..=ticks {
-        if t > 0 {
-            sim.step();
-            progress.update(t, ticks);
-        }
-        if let (Some(file), Some(every)) = (frames.as_mut(), frame_every)
-            && (t % every == 0 || t == ticks)
-        {
-            serde_json::to_writer(file.writer(), &sim.frame())?;
-            file.writer().write_all(b"\n")?;
-        }
-        let values = sim.metrics();
-        row.clear();
-        row.push(t.to_string());
-        row.extend(values.iter().map(|&v| number(v)));
-        ts.write_record(&row)?;
-        for e in sim.events() {
-            let opt = |v: Option<u32>| v.map(|v| v.to_string()).unwrap_or_default();
-            ev.write_record([
-                e.tick.to_string(),
-                e.kind.as_str().to_owned(),
-                e.x.map(|v| v.to_string()).unwrap_or_default(),
-                e.y.map(|v| v.to_string()).unwrap_or_default(),
-                opt(e.actor),
-                opt(e.target),
-                number(e.value),
-                e.detail.clone(),
-            ])?;
-        }
+    // Totals, peaks and episodes over every row, the prefix's included.
+    let mut account = |t: u64, values: &[f64]| {
         let active = values[active_col];
         if active > peak {
             (peak, peak_tick) = (active, t);
@@ -320,6 +333,69 @@ pub(crate) fn write_run(
         if extinction.is_none() && alive_cols.iter().any(|&c| values[c] == 0.0) {
             extinction = Some(t);
         }
+    };
+    let mut row = Vec::with_capacity(names.len() + 1);
+    // A branch forked from a checkpoint starts with its base's rows and events before the checkpoint.
+    let start = sim.tick();
+    if let Some(prefix) = &meta.prefix {
+        for (record, values) in prefix.timeseries.iter().zip(&prefix.values) {
+            ts.write_record(record)?;
+            let t = record.get(0).and_then(|t| t.parse().ok()).unwrap_or(0);
+            account(t, values);
+        }
+        for record in &prefix.events {
+            ev.write_record(record)?;
+        }
+    }
+    let checkpoints = match meta.checkpoint_every {
+        Some(_) => {
+            let dir = out.join(CHECKPOINTS_DIR);
+            std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+            Some(dir)
+        }
+        None => None,
+    };
+    // Plain progress lines in logs only for long runs (roughly 50 million agent-steps, several seconds).
+    let long = ticks.saturating_mul(sim.agent_count() as u64) > 50_000_000;
+    let progress = crate::progress::Progress::new("run", "ticks", ticks, long);
+    for t in start..=ticks {
+        if t > start {
+            sim.step();
+            progress.update(t, ticks);
+        }
+        if let (Some(dir), Some(every)) = (&checkpoints, meta.checkpoint_every)
+            && t > 0
+            && t % every == 0
+        {
+            let mut file = AtomicFile::create(dir, &checkpoint_name(t))?;
+            file.writer().write_all(&sim.snapshot())?;
+            file.commit()?;
+        }
+        if let (Some(file), Some(every)) = (frames.as_mut(), frame_every)
+            && (t % every == 0 || t == ticks)
+        {
+            serde_json::to_writer(file.writer(), &sim.frame())?;
+            file.writer().write_all(b"\n")?;
+        }
+        let values = sim.metrics();
+        row.clear();
+        row.push(t.to_string());
+        row.extend(values.iter().map(|&v| number(v)));
+        ts.write_record(&row)?;
+        for e in sim.events() {
+            let opt = |v: Option<u32>| v.map(|v| v.to_string()).unwrap_or_default();
+            ev.write_record([
+                e.tick.to_string(),
+                e.kind.as_str().to_owned(),
+                e.x.map(|v| v.to_string()).unwrap_or_default(),
+                e.y.map(|v| v.to_string()).unwrap_or_default(),
+                opt(e.actor),
+                opt(e.target),
+                number(e.value),
+                e.detail.clone(),
+            ])?;
+        }
+        account(t, values);
     }
     progress.finish();
     ts.flush()?;
@@ -403,6 +479,7 @@ pub(crate) fn write_run(
             peacekeeping,
             aid,
         },
+        branch: meta.branch.clone(),
     };
     let mut summary_file = AtomicFile::create(out, "summary.json")?;
     serde_json::to_writer_pretty(summary_file.writer(), &summary)?;

@@ -90,3 +90,124 @@ fn bad_replays_exit_2() {
         assert!(text(&o.stderr).contains(message), "{args:?}: {}", text(&o.stderr));
     }
 }
+
+/// Checkpoints, forks and injects: resuming from a checkpoint reproduces the base byte for byte; a fork with
+/// an empty inject equals its base; a fork with an inject equals its base before the inject's tick and
+/// differs after; broken checkpoints and injects exit 2.
+#[test]
+fn checkpoints_forks_and_injects() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let p = |name: &str| dir.path().join(name);
+    let base = p("base");
+    let o = peacesim(&[
+        "run",
+        "district-mission",
+        "--seed",
+        "6",
+        "--ticks",
+        "90",
+        "--checkpoint-every",
+        "30",
+        "--out",
+        utf8(&base),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let ckpt = |t: u64| base.join(format!("checkpoints/tick-{t:06}.ckpt"));
+    for t in [30, 60, 90] {
+        assert!(ckpt(t).is_file(), "checkpoint at {t}");
+    }
+    let same = |a: &Path, b: &Path, file: &str| std::fs::read(a.join(file)).ok() == std::fs::read(b.join(file)).ok();
+
+    let resumed = p("resumed");
+    let o = peacesim(&["replay", utf8(&base), "--from", utf8(&ckpt(30)), "--out", utf8(&resumed)]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(text(&o.stdout).contains("the replay ends in the recorded state"), "{}", text(&o.stdout));
+    assert!(same(&base, &resumed, "timeseries.csv") && same(&base, &resumed, "events.csv"), "resumed = base");
+
+    std::fs::write(p("empty.toml"), "# no change\n").expect("write");
+    let empty = p("empty");
+    let o = peacesim(&[
+        "replay",
+        utf8(&base),
+        "--from",
+        utf8(&ckpt(60)),
+        "--inject",
+        utf8(&p("empty.toml")),
+        "--out",
+        utf8(&empty),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(
+        same(&base, &empty, "timeseries.csv") && same(&base, &empty, "events.csv"),
+        "an empty inject changes nothing"
+    );
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(empty.join("summary.json")).expect("summary")).expect("json");
+    let base_summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(base.join("summary.json")).expect("summary")).expect("json");
+    assert_eq!(summary["final_state_hash"], base_summary["final_state_hash"]);
+    assert_eq!(summary["branch"]["forked_at"], 60);
+
+    std::fs::write(
+        p("coup.toml"),
+        "[[events]]\ntick = 45\nkind = \"coup\"\nfaction = \"junta\"\nlegitimacy_drop = 0.2\n",
+    )
+    .expect("write");
+    let coup = p("coup");
+    let o = peacesim(&[
+        "replay",
+        utf8(&base),
+        "--from",
+        utf8(&ckpt(30)),
+        "--inject",
+        utf8(&p("coup.toml")),
+        "--out",
+        utf8(&coup),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let rows = |d: &Path| -> Vec<String> {
+        std::fs::read_to_string(d.join("timeseries.csv")).expect("timeseries").lines().map(str::to_owned).collect()
+    };
+    let (a, b) = (rows(&base), rows(&coup));
+    assert_eq!(a.len(), b.len());
+    // Row k + 1 is tick k (after the header).
+    assert_eq!(a[..46], b[..46], "equal through tick 44");
+    assert_ne!(a[46], b[46], "the coup changes tick 45");
+    assert_ne!(a.last(), b.last(), "and the branch ends elsewhere");
+
+    // Broken inputs: exit 2, with the file and the reason.
+    let mut bytes = std::fs::read(ckpt(30)).expect("checkpoint");
+    let last = bytes.len() - 10;
+    bytes[last] ^= 0x20;
+    std::fs::write(p("bad.ckpt"), &bytes).expect("write");
+    std::fs::write(p("short.ckpt"), &bytes[..bytes.len() / 2]).expect("write");
+    let other = p("other");
+    let o = peacesim(&[
+        "run",
+        "district-aid",
+        "--seed",
+        "6",
+        "--ticks",
+        "31",
+        "--checkpoint-every",
+        "30",
+        "--out",
+        utf8(&other),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let other_ckpt = other.join("checkpoints/tick-000030.ckpt");
+    std::fs::write(p("late.toml"), "[[events]]\ntick = 20\nkind = \"coup\"\nfaction = \"junta\"\n").expect("write");
+    for (args, message) in [
+        (vec!["replay", utf8(&base), "--from", utf8(&p("bad.ckpt"))], "checksum"),
+        (vec!["replay", utf8(&base), "--from", utf8(&p("short.ckpt"))], "truncated"),
+        (vec!["replay", utf8(&base), "--from", utf8(&other_ckpt)], "different scenario"),
+        (
+            vec!["replay", utf8(&base), "--from", utf8(&ckpt(30)), "--inject", utf8(&p("late.toml"))],
+            "is not after tick 30",
+        ),
+    ] {
+        let o = peacesim(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", text(&o.stderr));
+        assert!(text(&o.stderr).to_lowercase().contains(message), "{args:?}: {}", text(&o.stderr));
+    }
+}
