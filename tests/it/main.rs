@@ -14,6 +14,7 @@ mod checkpoint;
 mod conflict;
 mod determinism;
 mod epstein;
+mod inject;
 mod map;
 mod peacekeeping;
 mod scenarios;

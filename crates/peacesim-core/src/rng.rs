@@ -61,6 +61,12 @@ impl RngStreams {
         RngStreams { streams: std::array::from_fn(|i| make(i as u64)) }
     }
 
+    /// How far each stream has been drawn (its word position), in stream id order: for checking which
+    /// concerns consumed random numbers, e.g. that an injected event drew only from [`Stream::Inject`].
+    pub fn positions(&self) -> Vec<u128> {
+        self.streams.iter().map(|r| r.get_word_pos()).collect()
+    }
+
     /// The stream for `concern`.
     #[inline]
     pub fn get(&mut self, concern: Stream) -> &mut ChaCha8Rng {
