@@ -43,6 +43,13 @@ pub(crate) struct ReplayArgs {
     /// Apply this what-if inject (a file of [[events]] and [[schedule]] entries, after the fork's tick) on top.
     #[arg(long, value_name = "FILE")]
     inject: Option<PathBuf>,
+    /// With --out: also record the map every K ticks (--frame-every) to DIR/frames/frames.jsonl (a branch
+    /// starts with its base's frames before the fork).
+    #[arg(long, requires = "out")]
+    record_frames: bool,
+    /// With --record-frames: record every K-th tick.
+    #[arg(long, value_name = "K", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..), requires = "record_frames")]
+    frame_every: u64,
     /// On a terminal, print the last tick instead of opening the full-screen viewer.
     #[arg(long)]
     no_viewer: bool,
@@ -87,6 +94,7 @@ pub(crate) fn replay(args: &ReplayArgs) -> Result<(), Failure> {
         )));
     }
     if let Some(out) = &args.out {
+        r.meta.frame_every = args.record_frames.then_some(args.frame_every);
         if branch {
             r.meta.branch = Some(Branch { inject: args.inject.as_ref().map(|p| p.display().to_string()), forked_at });
             if let Some(dir) = r.run_dir.clone().filter(|_| forked_at > 0) {
@@ -246,6 +254,21 @@ fn prefix(dir: &Path, before: u64) -> Result<Prefix, Failure> {
         Ok(rows)
     };
     let timeseries = read("timeseries.csv")?;
+    // The base's map frames before the fork, when it recorded them.
+    let frames_path = dir.join("frames/frames.jsonl");
+    let frames = match std::fs::read_to_string(&frames_path) {
+        Ok(text) => text
+            .lines()
+            .filter(|l| {
+                serde_json::from_str::<serde_json::Value>(l)
+                    .ok()
+                    .and_then(|v| v["tick"].as_u64())
+                    .is_some_and(|t| t < before)
+            })
+            .map(str::to_owned)
+            .collect(),
+        Err(_) => Vec::new(),
+    };
     let values = timeseries.iter().map(|r| r.iter().skip(1).map(|v| v.parse().unwrap_or(f64::NAN)).collect()).collect();
-    Ok(Prefix { timeseries, values, events: read("events.csv")? })
+    Ok(Prefix { timeseries, values, events: read("events.csv")?, frames })
 }

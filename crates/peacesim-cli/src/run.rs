@@ -227,6 +227,8 @@ pub(crate) struct Prefix {
     pub(crate) values: Vec<Vec<f64>>,
     /// events.csv rows of those ticks, as written.
     pub(crate) events: Vec<csv::StringRecord>,
+    /// Map frames of those ticks (lines of frames/frames.jsonl), if the base recorded any.
+    pub(crate) frames: Vec<String>,
 }
 
 /// What summary.json records of a branch.
@@ -345,6 +347,12 @@ pub(crate) fn write_run(
         }
         for record in &prefix.events {
             ev.write_record(record)?;
+        }
+        if let Some(file) = frames.as_mut() {
+            for line in &prefix.frames {
+                file.writer().write_all(line.as_bytes())?;
+                file.writer().write_all(b"\n")?;
+            }
         }
     }
     let checkpoints = match meta.checkpoint_every {
