@@ -106,3 +106,29 @@ fn frames_match_the_metrics() {
     let back: peacesim_core::frames::Frame = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(back, frame);
 }
+
+/// The complete scenario files shown in docs/scenario-format.md (code blocks with `schema_version`) parse
+/// and validate, so the worked examples stay true as the format changes.
+#[test]
+fn the_worked_examples_in_the_docs_validate() {
+    let doc = include_str!("../../docs/scenario-format.md");
+    let mut checked = 0;
+    let mut lines = doc.lines();
+    while let Some(line) = lines.next() {
+        if line.trim() != "```toml" {
+            continue;
+        }
+        let indent = line.len() - line.trim_start().len();
+        let block: Vec<&str> =
+            lines.by_ref().take_while(|l| l.trim() != "```").map(|l| l.get(indent..).unwrap_or("")).collect();
+        let text = block.join("\n");
+        if !text.contains("schema_version") {
+            continue;
+        }
+        if let Err(e) = peacesim_scenario::parse_scenario(&text, "docs/scenario-format.md example", &[]) {
+            panic!("a worked example does not validate: {e}\n{text}");
+        }
+        checked += 1;
+    }
+    assert!(checked >= 3, "found {checked} complete examples");
+}
