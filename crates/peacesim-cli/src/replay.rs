@@ -50,6 +50,13 @@ pub(crate) struct ReplayArgs {
     /// With --record-frames: record every K-th tick.
     #[arg(long, value_name = "K", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..), requires = "record_frames")]
     frame_every: u64,
+    /// With --until: also describe these peacekeeping units (1 is the first on the map; repeatable), as the
+    /// viewer's `u` key does.
+    #[arg(long = "unit", value_name = "K", value_parser = clap::value_parser!(u32).range(1..))]
+    units: Vec<u32>,
+    /// With --until: also describe these districts (by name; repeatable), as the viewer's `d` key does.
+    #[arg(long = "district", value_name = "NAME")]
+    districts: Vec<String>,
     /// On a terminal, print the last tick instead of opening the full-screen viewer.
     #[arg(long)]
     no_viewer: bool,
@@ -128,12 +135,30 @@ pub(crate) fn replay(args: &ReplayArgs) -> Result<(), Failure> {
         "never" => false,
         _ => std::io::stdout().is_terminal(),
     };
+    // Districts named by --district, checked before anything is printed.
+    let names =
+        sim.world().resource::<peacesim_core::Params>().map.as_ref().map(|m| m.districts.clone()).unwrap_or_default();
+    let districts = args
+        .districts
+        .iter()
+        .map(|name| {
+            names.iter().position(|d| d == name).ok_or_else(|| {
+                Failure::Input(anyhow!("--district {name}: no such district; districts: {}", names.join(", ")))
+            })
+        })
+        .collect::<Result<Vec<usize>, Failure>>()?;
     let frame = sim.frame();
     let unit = if frame.factions.is_empty() { "tick" } else { "day" };
     say!("{} seed {} at {unit} {until} of {}", r.scenario.name, r.seed, r.ticks);
     print!("{}", crate::textmap::map(&frame, colour));
     say!("{}", crate::textmap::legend(&frame));
     print!("{}", crate::textmap::status(&frame, &|m: &str| sim.metric(m)));
+    for &k in &args.units {
+        say!("{}", crate::textmap::unit(&sim, &frame, k as usize - 1));
+    }
+    for &d in &districts {
+        say!("{}", crate::textmap::district(&sim, &frame, d));
+    }
     if until == r.ticks && args.inject.is_none() {
         check_hash(&mut sim, &r)?;
     }

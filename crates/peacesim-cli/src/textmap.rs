@@ -183,6 +183,64 @@ pub(crate) fn status(frame: &Frame, metric: &dyn Fn(&str) -> Option<f64>) -> Str
     out
 }
 
+/// Unit `u` of the frame (in frame order): its role, strength, contingent and position.
+pub(crate) fn unit(sim: &peacesim_core::Simulation, frame: &Frame, u: usize) -> String {
+    let Some(unit) = frame.units.get(u) else {
+        return format!("no unit {} (the map has {})", u + 1, frame.units.len());
+    };
+    let contingent = sim
+        .params()
+        .peacekeeping
+        .as_ref()
+        .and_then(|p| p.contingents.keys().nth(usize::from(unit.contingent)))
+        .cloned()
+        .unwrap_or_else(|| format!("#{}", unit.contingent));
+    format!(
+        "unit {} of {}: {}, {} people, contingent {contingent}, at ({}, {})",
+        u + 1,
+        frame.units.len(),
+        unit.role,
+        unit.strength,
+        unit.x,
+        unit.y
+    )
+}
+
+/// District `d` (index into the map's sorted district names): residents, displaced, who holds most of its
+/// cells and this tick's incidents in it.
+pub(crate) fn district(sim: &peacesim_core::Simulation, frame: &Frame, d: usize) -> String {
+    let params = sim.world().resource::<peacesim_core::Params>();
+    let Some(map) = params.map.as_ref() else { return "the scenario has no map".to_owned() };
+    let Some(name) = map.districts.get(d) else { return format!("no district {d}") };
+    let w = frame.width as usize;
+    let cells: Vec<usize> = (0..map.district.len()).filter(|&i| map.district[i] == Some(d as u16)).collect();
+    let mut held = vec![0usize; frame.factions.len()];
+    for &i in &cells {
+        if let Some(h) = usize::try_from(frame.control[i]).ok().and_then(|f| held.get_mut(f)) {
+            *h += 1;
+        }
+    }
+    let holder = held
+        .iter()
+        .enumerate()
+        .max_by_key(|&(_, n)| *n)
+        .filter(|&(_, n)| *n > 0)
+        .map_or("nobody".to_owned(), |(f, n)| {
+            format!("{} ({}% of its cells)", frame.factions[f], 100 * n / cells.len().max(1))
+        });
+    let incidents = frame
+        .incidents
+        .iter()
+        .filter(|x| map.district[usize::from(x.y) * w + usize::from(x.x)] == Some(d as u16))
+        .count();
+    let metric = |m: &str| sim.metric(m).map_or("-".to_owned(), |v| format!("{v:.0}"));
+    format!(
+        "district {name}: {} residents, {} displaced from it, held by {holder}, {incidents} incidents today",
+        metric(&format!("alive_{name}")),
+        metric(&format!("displaced_{name}"))
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

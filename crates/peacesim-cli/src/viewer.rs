@@ -266,65 +266,15 @@ impl Viewer<'_> {
         lines.push(Line::from(""));
         lines.push(Line::from(legend(fr)));
         lines.push(Line::from(""));
-        if let Some(u) = self.unit.and_then(|u| self.frame.units.get(u)) {
-            let contingent = self
-                .scenario
-                .peacekeeping
-                .as_ref()
-                .and_then(|p| p.contingents.keys().nth(usize::from(u.contingent)))
-                .cloned()
-                .unwrap_or_else(|| format!("#{}", u.contingent));
-            lines.push(Line::from(format!(
-                "unit {} of {}: {}, {} people, contingent {contingent}, at ({}, {})",
-                self.unit.unwrap_or(0) + 1,
-                fr.units.len(),
-                u.role,
-                u.strength,
-                u.x,
-                u.y
-            )));
+        if let Some(u) = self.unit {
+            lines.push(Line::from(crate::textmap::unit(&self.sim, fr, u)));
         }
         if let Some(d) = self.district {
-            lines.push(Line::from(self.district_text(d)));
+            lines.push(Line::from(crate::textmap::district(&self.sim, fr, d)));
         }
         if !self.message.is_empty() {
             lines.push(Line::from(self.message.clone()));
         }
         lines
-    }
-
-    /// A district's residents, displaced, who holds most of its cells and this tick's incidents in it.
-    fn district_text(&self, d: usize) -> String {
-        let params = self.sim.world().resource::<peacesim_core::Params>();
-        let Some(map) = params.map.as_ref() else { return String::new() };
-        let name = &map.districts[d];
-        let fr = &self.frame;
-        let w = fr.width as usize;
-        let cells: Vec<usize> = (0..map.district.len()).filter(|&i| map.district[i] == Some(d as u16)).collect();
-        let mut held = vec![0usize; fr.factions.len()];
-        for &i in &cells {
-            if let Some(h) = usize::try_from(fr.control[i]).ok().and_then(|f| held.get_mut(f)) {
-                *h += 1;
-            }
-        }
-        let holder = held
-            .iter()
-            .enumerate()
-            .max_by_key(|&(_, n)| *n)
-            .filter(|&(_, n)| *n > 0)
-            .map_or("nobody".to_owned(), |(f, n)| {
-                format!("{} ({}% of its cells)", fr.factions[f], 100 * n / cells.len().max(1))
-            });
-        let incidents = fr
-            .incidents
-            .iter()
-            .filter(|x| map.district[usize::from(x.y) * w + usize::from(x.x)] == Some(d as u16))
-            .count();
-        let metric = |m: &str| self.sim.metric(m).map_or("-".to_owned(), |v| format!("{v:.0}"));
-        format!(
-            "district {name}: {} residents, {} displaced from it, held by {holder}, {incidents} incidents today",
-            metric(&format!("alive_{name}")),
-            metric(&format!("displaced_{name}"))
-        )
     }
 }

@@ -69,6 +69,17 @@ fn until_prints_the_map_its_legend_and_the_status_panel() {
     // The same replay twice prints the same text.
     let again = peacesim(&["replay", "district-mission", "--seed", "2", "--until", "30", "--colour", "never"]);
     assert_eq!(o.stdout, again.stdout);
+    // The viewer's inspections, through flags.
+    let o =
+        peacesim(&["replay", "district-mission", "--seed", "2", "--until", "30", "--unit", "2", "--district", "camp"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    assert!(out.lines().any(|l| l.starts_with("unit 2 of ") && l.contains("contingent")), "{out}");
+    assert!(out.lines().any(|l| l.starts_with("district camp: ") && l.contains("held by")), "{out}");
+    let o = peacesim(&["replay", "district-mission", "--until", "3", "--district", "atlantis"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    assert!(text(&o.stderr).contains("no such district; districts: camp, capital"), "{}", text(&o.stderr));
+    assert!(o.stdout.is_empty(), "nothing printed before the error");
     let coloured = peacesim(&["replay", "district-mission", "--seed", "2", "--until", "30", "--colour", "always"]);
     assert!(text(&coloured.stdout).contains("\x1b[30;48;5;"), "ANSI backgrounds with --colour always");
 }
