@@ -11,12 +11,13 @@ pub(crate) fn fighter_char(f: i8) -> char {
 }
 
 /// 256-colour backgrounds for controlled ground, by faction index (pale, so the characters stay legible).
-const TINTS: [u8; 8] = [153, 223, 158, 229, 225, 195, 252, 230];
+pub(crate) const TINTS: [u8; 8] = [153, 223, 158, 229, 225, 195, 252, 230];
 
-/// The map as rows of characters (and, with `colour`, ANSI backgrounds for control), with overlays: units
-/// `T` troops, `P` police, `O` observers; `C` convoys; `X` this tick's incidents.
-pub(crate) fn map(frame: &Frame, colour: bool) -> String {
-    let (w, h) = (frame.width as usize, frame.height as usize);
+/// One character per cell, row-major: `~` water, `.` empty, `o` civilian, `d` displaced, `A` active, `j`
+/// jailed, `c` security forces, `1`-`9` then `a`-`z` fighters by faction; on top, units `T` troops, `P` police,
+/// `O` observers, `C` convoys and `X` this tick's incidents.
+pub(crate) fn chars(frame: &Frame) -> Vec<char> {
+    let w = frame.width as usize;
     let mut chars: Vec<char> = frame
         .cells
         .iter()
@@ -54,6 +55,13 @@ pub(crate) fn map(frame: &Frame, colour: bool) -> String {
     for i in &frame.incidents {
         put(i.x, i.y, 'X');
     }
+    chars
+}
+
+/// The map as rows of [`chars`] (and, with `colour`, ANSI backgrounds for control).
+pub(crate) fn map(frame: &Frame, colour: bool) -> String {
+    let (w, h) = (frame.width as usize, frame.height as usize);
+    let chars = chars(frame);
     let mut out = String::with_capacity((w + 1) * h * if colour { 12 } else { 1 });
     for y in 0..h {
         let mut tint: Option<u8> = None;

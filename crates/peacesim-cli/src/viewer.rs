@@ -2,10 +2,10 @@
 //! pause, jump to a tick (forward by running on, backward by replaying from the start, which determinism
 //! makes exact), inspect a unit or a district, and quit.
 
-use crate::textmap::{fighter_char, legend, status};
+use crate::textmap::{legend, status};
 use anyhow::Context;
 use peacesim_core::Simulation;
-use peacesim_core::frames::{CellCode, Frame};
+use peacesim_core::frames::Frame;
 use peacesim_scenario::Scenario;
 use ratatui::crossterm::event::{self, Event, KeyCode, KeyEventKind};
 use ratatui::layout::{Constraint, Layout};
@@ -191,38 +191,9 @@ impl Viewer<'_> {
     /// The map as styled lines: one character per cell, the ground's background by the faction in control,
     /// units, convoys and incidents on top, the selection in reverse video; cropped to `rows` x `cols`.
     fn map_lines(&self, rows: usize, cols: usize) -> Vec<Line<'static>> {
-        const TINTS: [u8; 8] = [153, 223, 158, 229, 225, 195, 252, 230];
         let fr = &self.frame;
         let (w, h) = (fr.width as usize, fr.height as usize);
-        let mut chars: Vec<char> = fr
-            .cells
-            .iter()
-            .zip(&fr.fighters)
-            .map(|(&c, &fighter)| match CellCode::from_number(c) {
-                Some(CellCode::Water) => '~',
-                Some(CellCode::Civilian) => 'o',
-                Some(CellCode::Displaced) => 'd',
-                Some(CellCode::Active) => 'A',
-                Some(CellCode::Jailed) => 'j',
-                Some(CellCode::Cop) => 'c',
-                Some(CellCode::Fighter) => fighter_char(fighter),
-                _ => '.',
-            })
-            .collect();
-        for u in &fr.units {
-            let c = match u.role.as_str() {
-                "troops" => 'T',
-                "police" => 'P',
-                _ => 'O',
-            };
-            chars[usize::from(u.y) * w + usize::from(u.x)] = c;
-        }
-        for c in &fr.convoys {
-            chars[usize::from(c.y) * w + usize::from(c.x)] = 'C';
-        }
-        for x in &fr.incidents {
-            chars[usize::from(x.y) * w + usize::from(x.x)] = 'X';
-        }
+        let chars = crate::textmap::chars(fr);
         (0..h.min(rows))
             .map(|y| {
                 Line::from(
@@ -231,7 +202,9 @@ impl Viewer<'_> {
                             let i = y * w + x;
                             let mut style = Style::default().fg(Color::Black);
                             style = match usize::try_from(fr.control[i]) {
-                                Ok(f) => style.bg(Color::Indexed(TINTS[f % TINTS.len()])),
+                                Ok(f) => {
+                                    style.bg(Color::Indexed(crate::textmap::TINTS[f % crate::textmap::TINTS.len()]))
+                                }
                                 Err(_) if chars[i] == '~' => style.fg(Color::Blue),
                                 Err(_) => style.fg(Color::Reset),
                             };

@@ -1,15 +1,9 @@
 //! `peacesim` end to end: the command-line contract of docs/cli.md, driven as scripts drive it.
 
+mod common;
+use common::{peacesim, stderr};
+
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn peacesim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_peacesim")).args(args).output().expect("the peacesim binary runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 #[test]
 fn run_writes_the_three_files_with_the_documented_columns() {

@@ -1,16 +1,10 @@
 //! `peacesim plot` end to end: charts of a real run, the fixtures of peacesim-plot, and exit code 2 for
 //! bad input.
 
+mod common;
+use common::{peacesim, stderr};
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn peacesim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_peacesim")).args(args).output().expect("the peacesim binary runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../peacesim-plot/tests/fixtures").join(name)

@@ -1,20 +1,10 @@
 //! `peacesim replay` end to end: a replay reproduces a recorded run byte for byte and checks its final state;
 //! `--until` prints the map and the status panel; bad input exits with code 2.
 
+mod common;
+use common::{peacesim, text, utf8};
+
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn peacesim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_peacesim")).args(args).output().expect("the peacesim binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn utf8(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
-}
 
 #[test]
 fn a_replay_reproduces_the_recorded_run_byte_for_byte() {

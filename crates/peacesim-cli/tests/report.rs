@@ -1,49 +1,16 @@
 //! `peacesim report` end to end: one self-contained HTML file whose charts render in headless Chromium
 //! (Debian's `chromium`, installed by this test when missing, as root or through passwordless sudo).
 
+mod common;
+use common::{ensure_tool, peacesim, text, utf8};
+
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn peacesim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_peacesim")).args(args).output().expect("the peacesim binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn utf8(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
-}
-
-/// The path of a Chromium binary, installing Debian's package if there is none.
-fn chromium() -> String {
-    let find = || {
-        ["chromium", "chromium-browser", "google-chrome"]
-            .into_iter()
-            .find(|b| Command::new(b).arg("--version").output().is_ok_and(|o| o.status.success()))
-            .map(str::to_owned)
-    };
-    if let Some(b) = find() {
-        return b;
-    }
-    let root = Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.starts_with(b"0"));
-    let apt = |args: &[&str]| {
-        let mut c = if root { Command::new("apt-get") } else { Command::new("sudo") };
-        if !root {
-            c.args(["-n", "apt-get"]);
-        }
-        c.args(args).env("DEBIAN_FRONTEND", "noninteractive").status().is_ok_and(|s| s.success())
-    };
-    let _ = apt(&["update", "-q"]) && apt(&["install", "-y", "-q", "chromium"]);
-    find()
-        .unwrap_or_else(|| panic!("this test needs Chromium and could not install it: run `apt-get install chromium`"))
-}
+use std::process::Command;
 
 /// Loads the page in headless Chromium and returns the DOM after its scripts ran.
 fn rendered_dom(html: &Path) -> String {
     let profile = tempfile::tempdir().expect("temp dir");
-    let o = Command::new(chromium())
+    let o = Command::new(ensure_tool(&["chromium", "chromium-browser", "google-chrome"], "--version", "chromium"))
         .args([
             "--headless=new",
             "--no-sandbox",

@@ -1,16 +1,11 @@
 //! `peacesim sweep` and `peacesim merge` end to end: byte-identical outputs for any thread count, shard
 //! split and kill-and-resume; bad experiment files rejected before anything is written.
 
+mod common;
+use common::{peacesim, stderr};
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-
-fn peacesim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_peacesim")).args(args).output().expect("the peacesim binary runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 const EXPERIMENT: &str = r#"
 scenario = "epstein-run2"

@@ -2,6 +2,9 @@
 //! sent with `send-keys`, the screen read back with `capture-pane`. Needs tmux: when it is missing, the test
 //! installs Debian's package (as root or through passwordless sudo) and fails with instructions otherwise.
 
+mod common;
+use common::ensure_tool;
+
 use std::process::Command;
 use std::time::Duration;
 
@@ -38,27 +41,9 @@ fn keys(session: &str, keys: &[&str]) {
     tmux(&args);
 }
 
-/// Makes sure tmux is on the machine, installing Debian's package if it is not.
-fn ensure_tmux() {
-    let present = || Command::new("tmux").arg("-V").output().is_ok_and(|o| o.status.success());
-    if present() {
-        return;
-    }
-    let root = Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.starts_with(b"0"));
-    let apt = |args: &[&str]| {
-        let mut c = if root { Command::new("apt-get") } else { Command::new("sudo") };
-        if !root {
-            c.args(["-n", "apt-get"]);
-        }
-        c.args(args).env("DEBIAN_FRONTEND", "noninteractive").status().is_ok_and(|s| s.success())
-    };
-    let _ = apt(&["update", "-q"]) && apt(&["install", "-y", "-q", "tmux"]);
-    assert!(present(), "this test needs tmux and could not install it: run `apt-get install tmux`");
-}
-
 #[test]
 fn the_viewer_steps_jumps_inspects_plays_and_quits() {
-    ensure_tmux();
+    ensure_tool(&["tmux"], "-V", "tmux");
     let name = format!("peacesim-viewer-{}", std::process::id());
     let command = format!("{} replay district-mission --seed 2; sleep 30", env!("CARGO_BIN_EXE_peacesim"));
     tmux(&["new-session", "-d", "-s", &name, "-x", "170", "-y", "45", &command]);
