@@ -2,7 +2,7 @@
 //! and convoys that travel the map at the risk of being stopped, attacked and looted.
 //!
 //! Agencies and convoys are ECS entities ([`Agency`], [`Convoy`] with a [`Position`] and a stable
-//! [`AgentId`]); like peacekeeping units they do not hold grid cells. Each agency's routes to every
+//! [`AgentId`](crate::AgentId)); like peacekeeping units they do not hold grid cells. Each agency's routes to every
 //! district's distribution point are computed once at setup (Dijkstra over terrain costs, roads cheap, water
 //! impassable but on roads). Every day, in the aid phase after the peacekeepers:
 //!
