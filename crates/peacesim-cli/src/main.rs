@@ -10,6 +10,7 @@ macro_rules! say {
     ($($arg:tt)*) => { $crate::say_line(format_args!($($arg)*)) };
 }
 
+mod bench;
 mod output;
 mod plot;
 mod progress;
@@ -79,6 +80,10 @@ enum Command {
     ///
     /// Example: peacesim plot out/district-mission-seed1 --out out/charts --format svg
     Plot(plot::PlotArgs),
+    /// Measure throughput on one thread: agent-steps and ticks per second, peak memory, bytes per agent.
+    ///
+    /// Example: peacesim bench --scenario district-aid --ticks 365 --scale 4
+    Bench(bench::BenchArgs),
     /// Write an after-action report (one self-contained HTML file) of a run, or of a base run and a branch.
     ///
     /// Example: peacesim report out/base out/branch --out out/report.html
@@ -103,6 +108,7 @@ fn main() -> ExitCode {
         Command::Plot(args) => plot::plot(&args),
         Command::Replay(args) => replay::replay(&args),
         Command::Report(args) => report::report(&args),
+        Command::Bench(args) => bench::bench(&args),
         Command::Scenarios => {
             scenarios();
             Ok(())

@@ -1,0 +1,100 @@
+//! `peacesim bench`: throughput of one scenario on this machine, on one thread: agent-steps and ticks per
+//! second, peak memory and bytes per agent. It times runs of the simulation; the simulation itself never
+//! reads the clock. For statistically careful comparisons use the criterion benches (benches/).
+
+use crate::Failure;
+use anyhow::anyhow;
+use clap::Args;
+use peacesim_core::Simulation;
+use peacesim_scenario::Override;
+
+/// Arguments of `peacesim bench`.
+#[derive(Args, Debug)]
+pub(crate) struct BenchArgs {
+    /// A scenario file or bundled scenario name.
+    #[arg(long, default_value = "epstein-run2")]
+    scenario: String,
+    /// Ticks timed per repetition (after a warm-up of a tenth as many, at least 1).
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..))]
+    ticks: u64,
+    /// Run the scenario scaled by K (K^2 times the agents on a map K times wider and higher).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=64))]
+    scale: u32,
+    /// Repetitions; the best (fastest) is reported, as the least disturbed by the rest of the machine.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100))]
+    repeat: u32,
+    /// Seed.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Override a scenario value (repeatable), as for `peacesim run`.
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    set: Vec<String>,
+}
+
+/// This process's resident and peak resident memory in bytes (VmRSS, VmHWM), where /proc tells.
+fn memory() -> Option<(u64, u64)> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+    };
+    Some((field("VmRSS:")? * 1024, field("VmHWM:")? * 1024))
+}
+
+/// Runs `peacesim bench`.
+#[allow(clippy::disallowed_methods)] // Timing the runs is the point; the simulation never reads the clock.
+pub(crate) fn bench(args: &BenchArgs) -> Result<(), Failure> {
+    let overrides = args.set.iter().map(|s| Override::parse(s)).collect::<Result<Vec<_>, _>>()?;
+    let (scenario, _) = peacesim_scenario::load(&args.scenario, &overrides)?;
+    let scenario = scenario.scaled(args.scale);
+    let before = memory().map(|m| m.0);
+    let mut sim = Simulation::new(&scenario, args.seed).map_err(|e| Failure::Input(e.into()))?;
+    sim.set_event_recording(false);
+    let after = memory().map(|m| m.0);
+    let agents = sim.agent_count();
+    let warmup = (args.ticks / 10).max(1);
+    sim.run(warmup);
+    let mut best = f64::INFINITY;
+    let mut steps = 0u64;
+    for _ in 0..args.repeat {
+        let started = std::time::Instant::now();
+        let mut counted = 0u64;
+        for _ in 0..args.ticks {
+            counted += sim.agent_count() as u64;
+            sim.step();
+        }
+        let seconds = started.elapsed().as_secs_f64();
+        if seconds < best {
+            (best, steps) = (seconds, counted);
+        }
+    }
+    if !best.is_finite() || best <= 0.0 {
+        return Err(Failure::Runtime(anyhow!("the timing failed")));
+    }
+    say!(
+        "scenario        {} (scale {}, seed {}, {} x {} cells)",
+        scenario.name,
+        args.scale,
+        args.seed,
+        scenario.grid.width,
+        scenario.grid.height
+    );
+    say!("agents          {agents} at setup");
+    say!("ticks timed     {} per repetition, best of {} (after {warmup} warm-up ticks)", args.ticks, args.repeat);
+    say!("agent-steps/s   {:.0}", steps as f64 / best);
+    say!("ticks/s         {:.1}", args.ticks as f64 / best);
+    say!("ns/agent-step   {:.1}", best * 1e9 / steps.max(1) as f64);
+    match (before, after, memory()) {
+        (Some(b), Some(a), Some((_, peak))) => {
+            say!("peak memory     {:.1} MiB", peak as f64 / 1_048_576.0);
+            say!(
+                "bytes/agent     {:.0} (resident growth while building the simulation / agents)",
+                a.saturating_sub(b) as f64 / agents.max(1) as f64
+            );
+        }
+        _ => say!("peak memory     unknown (no /proc/self/status on this system)"),
+    }
+    Ok(())
+}

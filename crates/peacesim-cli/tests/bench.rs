@@ -1,0 +1,22 @@
+//! `peacesim bench` prints its measurements (no timed assertions: only that each is there and positive).
+
+mod common;
+use common::{peacesim, stderr, text};
+
+#[test]
+fn bench_prints_throughput_and_memory() {
+    let o = peacesim(&["bench", "--scenario", "district-aid", "--ticks", "5", "--repeat", "2"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = text(&o.stdout);
+    let value = |key: &str| -> f64 {
+        let line = out.lines().find(|l| l.starts_with(key)).unwrap_or_else(|| panic!("no `{key}` in\n{out}"));
+        line[key.len()..].split_whitespace().next().and_then(|v| v.parse().ok()).unwrap_or_else(|| panic!("{line}"))
+    };
+    assert!(out.starts_with("scenario        district-aid (scale 1, seed 1, 60 x 30 cells)"), "{out}");
+    for key in ["agents", "agent-steps/s", "ticks/s", "ns/agent-step"] {
+        assert!(value(key) > 0.0, "{key} in\n{out}");
+    }
+    assert!(out.contains("peak memory") && out.contains("MiB"), "{out}");
+    let o = peacesim(&["bench", "--scenario", "no-such-scenario"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+}
