@@ -110,10 +110,10 @@ fn inline(paths: &[PathBuf]) -> anyhow::Result<Vec<String>> {
         .iter()
         .map(|p| {
             let svg = std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?;
-            Ok(svg
-                .trim_start_matches(|c| c != '<')
-                .split_once("<svg")
-                .map_or(svg.clone(), |(_, rest)| format!("<svg{rest}")))
+            Ok(match svg.find("<svg") {
+                Some(start) => svg[start..].to_owned(),
+                None => svg,
+            })
         })
         .collect()
 }
