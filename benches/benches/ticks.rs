@@ -1,6 +1,8 @@
 //! Tick throughput: the civil-violence layer (epstein-run2 at 40x40, 1,184 agents, and a 400x400 variant of
 //! about 118,000 agents), the full conflict model (the tutorial district-conflict as written and scaled
-//! to about 117,000 agents) and the same with a peacekeeping mission (district-mission).
+//! to about 126,000 agents), the same with a peacekeeping mission (district-mission), the Haiti case study
+//! as written and at ten times its scale, and how the cost per agent-step grows with the number of agents
+//! (epstein-run2 from 10,000 to 1,000,000 agents).
 //!
 //! Each iteration runs the same fixed stretch of ticks from the same seeded state (built outside the timed
 //! part), so every sample measures identical work: an evolving model's cost varies with its phase
@@ -29,22 +31,37 @@ fn scenario(name: &str, side: Option<u32>) -> Scenario {
     }
 }
 
-/// A simulation past its start-up transient, with events off (as sweeps that need no event log run).
-fn warmed(s: &Scenario) -> Simulation {
+/// Ticks run before timing: past the start-up transient.
+const WARM_UP: u64 = 50;
+
+/// A simulation `warm_up` ticks into its run, with events off (as sweeps that need no event log run).
+fn warmed(s: &Scenario, warm_up: u64) -> Simulation {
     let mut sim = Simulation::new(s, 1).unwrap_or_else(|e| panic!("{e}"));
     sim.set_event_recording(false);
-    sim.run(50);
+    sim.run(warm_up);
     sim
 }
 
 /// Times `ticks` ticks of `scenario` from its warmed state; large worlds take fewer samples.
 fn stretch(group: &mut BenchmarkGroup<'_, WallTime>, label: &str, s: &Scenario, ticks: u64, large: bool) {
-    let agents = warmed(s).agent_count() as u64;
+    stretch_from(group, label, s, WARM_UP, ticks, large);
+}
+
+/// [`stretch`] after `warm_up` ticks.
+fn stretch_from(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    label: &str,
+    s: &Scenario,
+    warm_up: u64,
+    ticks: u64,
+    large: bool,
+) {
+    let agents = warmed(s, warm_up).agent_count() as u64;
     group.throughput(Throughput::Elements(agents * ticks));
     group.sample_size(if large { 10 } else { 100 });
     group.bench_function(BenchmarkId::new(format!("{ticks}-ticks"), label), |b| {
         b.iter_batched(
-            || warmed(s),
+            || warmed(s, warm_up),
             |mut sim| {
                 sim.run(ticks);
                 black_box(sim.metrics()[1])
@@ -75,5 +92,28 @@ fn conflict(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, ticks, conflict);
+/// The Haiti case study (every layer: factions, displacement, food and aid convoys, the MINUSTAH mission, the
+/// 2010 earthquake's schedule) as written (80x36, about 1,270 agents) and at `--scale 10` (800x360, about
+/// 127,000 agents).
+fn case_study(c: &mut Criterion) {
+    let mut group = c.benchmark_group("haiti-minustah");
+    for (label, scale, ticks) in [("scale-1", 1u32, 200u64), ("scale-10", 10, 5)] {
+        stretch(&mut group, label, &scenario("haiti-minustah", None).scaled(scale), ticks, scale > 1);
+    }
+    group.finish();
+}
+
+/// Cost per agent-step against the number of agents: epstein-run2 on square grids of about 10,000, 100,000
+/// and 1,000,000 agents (sides 116, 368 and 1,163 at Run 2's 74% occupancy), each timed over about a million
+/// agent-steps after 3 warm-up ticks (the same phase of the run at every size; 50 ticks would take minutes at
+/// a million agents).
+fn scaling(c: &mut Criterion) {
+    let mut group = c.benchmark_group("scaling");
+    for (label, side, ticks) in [("10k", 116u32, 100u64), ("100k", 368, 10), ("1m", 1163, 1)] {
+        stretch_from(&mut group, label, &scenario("epstein-run2", Some(side)), 3, ticks, side > 116);
+    }
+    group.finish();
+}
+
+criterion_group!(benches, ticks, conflict, case_study, scaling);
 criterion_main!(benches);

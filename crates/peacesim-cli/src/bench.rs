@@ -52,10 +52,11 @@ pub(crate) fn bench(args: &BenchArgs) -> Result<(), Failure> {
     let before = memory().map(|m| m.0);
     let mut sim = Simulation::new(&scenario, args.seed).map_err(|e| Failure::Input(e.into()))?;
     sim.set_event_recording(false);
-    let after = memory().map(|m| m.0);
-    let agents = sim.agent_count();
+    let (agents, civilians) = (sim.agent_count(), sim.civilian_count());
     let warmup = (args.ticks / 10).max(1);
     sim.run(warmup);
+    // After the warm-up, so that the buffers a tick reuses (the activation pass's copies, metric rows) count.
+    let after = memory().map(|m| m.0);
     let mut best = f64::INFINITY;
     let mut steps = 0u64;
     for _ in 0..args.repeat {
@@ -81,7 +82,7 @@ pub(crate) fn bench(args: &BenchArgs) -> Result<(), Failure> {
         scenario.grid.width,
         scenario.grid.height
     );
-    say!("agents          {agents} at setup");
+    say!("agents          {agents} at setup ({civilians} civilians)");
     say!("ticks timed     {} per repetition, best of {} (after {warmup} warm-up ticks)", args.ticks, args.repeat);
     say!("agent-steps/s   {:.0}", steps as f64 / best);
     say!("ticks/s         {:.1}", args.ticks as f64 / best);
@@ -89,10 +90,14 @@ pub(crate) fn bench(args: &BenchArgs) -> Result<(), Failure> {
     match (before, after, memory()) {
         (Some(b), Some(a), Some((_, peak))) => {
             say!("peak memory     {:.1} MiB", peak as f64 / 1_048_576.0);
+            let grown = a.saturating_sub(b) as f64;
             say!(
-                "bytes/agent     {:.0} (resident growth while building the simulation / agents)",
-                a.saturating_sub(b) as f64 / agents.max(1) as f64
+                "bytes/agent     {:.0} (resident growth from before building to after the warm-up / agents)",
+                grown / agents.max(1) as f64
             );
+            if civilians > 0 {
+                say!("bytes/civilian  {:.0} (the same growth / civilians)", grown / civilians as f64);
+            }
         }
         _ => say!("peak memory     unknown (no /proc/self/status on this system)"),
     }

@@ -17,6 +17,9 @@ fn bench_prints_throughput_and_memory() {
         assert!(value(key) > 0.0, "{key} in\n{out}");
     }
     assert!(out.contains("peak memory") && out.contains("MiB"), "{out}");
+    // Memory grows while the simulation is built: some bytes per agent and per civilian, more per civilian.
+    let (per_agent, per_civilian) = (value("bytes/agent"), value("bytes/civilian"));
+    assert!(per_agent > 0.0 && per_civilian >= per_agent, "{out}");
     let o = peacesim(&["bench", "--scenario", "no-such-scenario"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
 }

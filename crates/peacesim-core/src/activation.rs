@@ -20,10 +20,162 @@ use rand::RngExt;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 
-type CitizenQuery<'w, 's> = Query<'w, 's, (&'static mut Position, &'static mut Citizen), Without<ForceMember>>;
-type MemberQuery<'w, 's> = Query<'w, 's, (&'static mut Position, &'static ForceMember), Without<Citizen>>;
+type CitizenQuery<'w, 's> = Query<'w, 's, (Entity, &'static mut Position, &'static mut Citizen), Without<ForceMember>>;
+type MemberQuery<'w, 's> = Query<'w, 's, (Entity, &'static mut Position, &'static ForceMember), Without<Citizen>>;
 
-/// Everything an agent's turn may touch besides the agent queries.
+/// A citizen's state, copied out of its components for the activation pass and written back after it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct HotCitizen {
+    pos: Position,
+    citizen: Citizen,
+    entity: Entity,
+}
+
+/// A vacant slot: a roster entry whose components were not found (skipped, as a failed lookup was).
+const VACANT: HotCitizen = HotCitizen {
+    pos: Position { x: 0, y: 0 },
+    citizen: Citizen {
+        group: 0,
+        hardship: 0.0,
+        risk_aversion: 0.0,
+        state: CitizenState::Dead,
+        jail_left: 0,
+        age: 0,
+        home: Position { x: 0, y: 0 },
+        displaced: false,
+        origin: Position { x: 0, y: 0 },
+    },
+    entity: Entity::PLACEHOLDER,
+};
+
+/// A force member's state for the activation pass.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct HotMember {
+    pos: Position,
+    force: u8,
+    entity: Entity,
+}
+
+/// How many turns ahead the pass reads an agent's record, and its cell (on large worlds both miss the
+/// cache; reading them early overlaps those misses with the turns in between).
+const FAR: usize = 16;
+/// See [`FAR`].
+const NEAR: usize = 8;
+
+/// Marks a force member's slot in the activation order.
+const MEMBER: u32 = 1 << 31;
+/// A slot no agent holds.
+const NO_SLOT: u32 = u32::MAX;
+
+/// Dense copies of the agents' state for the activation pass, reused every tick (not part of the model's
+/// state: rebuilt from the components at the start of every pass).
+///
+/// Random sequential activation visits the agents in a random order. Looking each one up by entity costs a
+/// chain of dependent reads (entity location, table, component) that miss the cache on large worlds; the
+/// pass instead copies the hot state into arrays in roster order with two sequential sweeps over the
+/// component tables (in and out), and its turns index those arrays directly.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct ActivationScratch {
+    citizens: Vec<HotCitizen>,
+    members: Vec<HotMember>,
+    /// Slot (roster index, with [`MEMBER`] for force members) per entity index.
+    slot_of: Vec<u32>,
+    /// This tick's activation order, as slots.
+    order: Vec<u32>,
+}
+
+impl ActivationScratch {
+    /// The slot of an entity, if it is a citizen of this pass.
+    #[inline]
+    fn citizen_slot(&self, entity: Entity) -> Option<usize> {
+        let slot = *self.slot_of.get(entity.index_u32() as usize)?;
+        (slot & MEMBER == 0 && self.citizens.get(slot as usize)?.entity == entity).then_some(slot as usize)
+    }
+
+    /// Prefetches an agent's record a few turns before it acts, so that the miss on it overlaps with the work
+    /// of the turns between.
+    #[inline(always)]
+    fn touch_agent(&self, slot: u32) {
+        if slot & MEMBER == 0 {
+            crate::grid::prefetch(&self.citizens[slot as usize]);
+        } else {
+            crate::grid::prefetch(&self.members[(slot & !MEMBER) as usize]);
+        }
+    }
+
+    /// Prefetches what an agent's turn reads of its cell (flags and occupant, and with the conflict layer its
+    /// violence and district) a few turns before it acts.
+    #[inline(always)]
+    fn touch_cell(&self, slot: u32, grid: &Grid, conflict: &Conflict) {
+        let pos = if slot & MEMBER == 0 {
+            self.citizens[slot as usize].pos
+        } else {
+            self.members[(slot & !MEMBER) as usize].pos
+        };
+        grid.touch(pos);
+        if conflict.enabled {
+            conflict.touch(grid.index(pos));
+        }
+    }
+
+    /// Copies the agents' state out of their components; slots follow the roster's order.
+    fn gather(&mut self, roster: &Roster, citizens: &CitizenQuery, members: &MemberQuery) {
+        let top = roster.citizens.iter().chain(&roster.members).map(|e| e.index_u32()).max().map_or(0, |m| m + 1);
+        self.slot_of.clear();
+        self.slot_of.resize(top as usize, NO_SLOT);
+        for (i, e) in roster.citizens.iter().enumerate() {
+            self.slot_of[e.index_u32() as usize] = i as u32;
+        }
+        for (i, e) in roster.members.iter().enumerate() {
+            self.slot_of[e.index_u32() as usize] = i as u32 | MEMBER;
+        }
+        self.citizens.clear();
+        self.citizens.resize(roster.citizens.len(), VACANT);
+        for (entity, pos, c) in citizens {
+            if let Some(&slot) = self.slot_of.get(entity.index_u32() as usize)
+                && slot & MEMBER == 0
+                && roster.citizens.get(slot as usize) == Some(&entity)
+            {
+                self.citizens[slot as usize] = HotCitizen { pos: *pos, citizen: *c, entity };
+            }
+        }
+        self.members.clear();
+        self.members.resize(
+            roster.members.len(),
+            HotMember { pos: Position { x: 0, y: 0 }, force: 0, entity: Entity::PLACEHOLDER },
+        );
+        for (entity, pos, m) in members {
+            if let Some(&slot) = self.slot_of.get(entity.index_u32() as usize)
+                && slot & MEMBER != 0
+                && roster.members.get((slot & !MEMBER) as usize) == Some(&entity)
+            {
+                self.members[(slot & !MEMBER) as usize] = HotMember { pos: *pos, force: m.force, entity };
+            }
+        }
+    }
+
+    /// Writes the agents' state back into their components.
+    fn scatter(&self, citizens: &mut CitizenQuery, members: &mut MemberQuery) {
+        for (entity, mut pos, mut c) in citizens {
+            if let Some(slot) = self.citizen_slot(entity) {
+                let hot = &self.citizens[slot];
+                *pos.bypass_change_detection() = hot.pos;
+                *c.bypass_change_detection() = hot.citizen;
+            }
+        }
+        for (entity, mut pos, _) in members {
+            if let Some(&slot) = self.slot_of.get(entity.index_u32() as usize)
+                && slot & MEMBER != 0
+                && let Some(hot) = self.members.get((slot & !MEMBER) as usize)
+                && hot.entity == entity
+            {
+                *pos.bypass_change_detection() = hot.pos;
+            }
+        }
+    }
+}
+
+/// Everything an agent's turn may touch besides the agents' own state.
 struct Turn<'a, 'w, 's> {
     grid: &'a mut Grid,
     rngs: &'a mut RngStreams,
@@ -69,19 +221,22 @@ pub(crate) fn activate_agents(
     params: Res<Params>,
     clock: Res<Clock>,
 ) {
-    let mut order = std::mem::take(&mut roster.order);
+    let mut scratch = std::mem::take(&mut roster.scratch);
+    scratch.gather(&roster, &citizens, &members);
+    let mut order = std::mem::take(&mut scratch.order);
     order.clear();
-    order.extend(roster.citizens.iter().map(|&e| (e, false)));
+    // The same lengths shuffled by the same draws as the roster's entities: slots are roster indices.
+    order.extend(0..roster.citizens.len() as u32);
     let rng = rngs.get(Stream::Order);
     match params.scenario.rules.activation_order {
         ActivationOrder::CitizensThenForces => {
             order.shuffle(rng);
             let split = order.len();
-            order.extend(roster.members.iter().map(|&e| (e, true)));
+            order.extend((0..roster.members.len() as u32).map(|i| i | MEMBER));
             order[split..].shuffle(rng);
         }
         ActivationOrder::ShuffledAll => {
-            order.extend(roster.members.iter().map(|&e| (e, true)));
+            order.extend((0..roster.members.len() as u32).map(|i| i | MEMBER));
             order.shuffle(rng);
         }
     }
@@ -97,14 +252,23 @@ pub(crate) fn activate_agents(
         conflict: &mut conflict,
         peacekeeping: &peacekeeping,
     };
-    for &(entity, is_member) in &order {
-        if is_member {
-            member_turn(entity, &mut turn, &mut citizens, &mut members);
+    for (i, &slot) in order.iter().enumerate() {
+        // Start the cache misses of turns to come while this one runs (see `look_ahead`).
+        if let Some(&far) = order.get(i + FAR) {
+            scratch.touch_agent(far);
+        }
+        if let Some(&near) = order.get(i + NEAR) {
+            scratch.touch_cell(near, turn.grid, turn.conflict);
+        }
+        if slot & MEMBER != 0 {
+            member_turn((slot & !MEMBER) as usize, &mut turn, &mut scratch);
         } else {
-            citizen_turn(entity, &mut turn, &mut citizens);
+            citizen_turn(slot as usize, &mut turn, &mut scratch);
         }
     }
-    roster.order = order;
+    scratch.order = order;
+    scratch.scatter(&mut citizens, &mut members);
+    roster.scratch = scratch;
 }
 
 /// Moves the occupant of `pos` to a random empty cell within `shape`, if there is one.
@@ -116,12 +280,11 @@ fn wander(grid: &mut Grid, pos: &mut Position, shape: &Neighbourhood, rng: &mut 
     }
 }
 
-fn citizen_turn(entity: Entity, t: &mut Turn<'_, '_, '_>, citizens: &mut CitizenQuery) {
+fn citizen_turn(slot: usize, t: &mut Turn<'_, '_, '_>, s: &mut ActivationScratch) {
     let rules = &t.params.scenario.rules;
-    let (victim_search, origin, group) = {
-        let Ok((mut pos, mut c)) = citizens.get_mut(entity) else { return };
-        // peacesim does not use change detection; skipping its bookkeeping saves a store per field.
-        let (pos, c) = (pos.bypass_change_detection(), c.bypass_change_detection());
+    let (victim_search, origin, group, entity) = {
+        let HotCitizen { pos, citizen: c, entity } = &mut s.citizens[slot];
+        let entity = *entity;
         match c.state {
             CitizenState::Dead | CitizenState::Recruited => return,
             CitizenState::Jailed => {
@@ -234,7 +397,7 @@ fn citizen_turn(entity: Entity, t: &mut Turn<'_, '_, '_>, citizens: &mut Citizen
             return;
         }
         c.home = *pos;
-        (active && rules.actives_kill, *pos, c.group)
+        (active && rules.actives_kill, *pos, c.group, entity)
     };
 
     if victim_search {
@@ -248,8 +411,9 @@ fn citizen_turn(entity: Entity, t: &mut Turn<'_, '_, '_>, citizens: &mut Citizen
             let k = rng.random_range(0..n);
             if let Some(cell) = t.grid.nth(origin, shape, k, is_victim).map(|i| t.grid.position(i))
                 && let Some(victim) = t.grid.occupant(cell)
-                && let Ok((_, mut v)) = citizens.get_mut(victim)
+                && let Some(v) = s.citizen_slot(victim)
             {
+                let v = &mut s.citizens[v].citizen;
                 v.state = CitizenState::Dead;
                 t.grid.clear(cell);
                 t.tally.killed[v.group as usize] += 1;
@@ -266,29 +430,33 @@ fn citizen_turn(entity: Entity, t: &mut Turn<'_, '_, '_>, citizens: &mut Citizen
                 });
             }
         }
-        if t.params.citizen_movement[group as usize]
-            && rules.movement_timing == MovementTiming::AfterActing
-            && let Ok((mut pos, mut c)) = citizens.get_mut(entity)
-        {
-            wander(t.grid, &mut pos, shape, t.rngs.get(Stream::Civilians));
+        if t.params.citizen_movement[group as usize] && rules.movement_timing == MovementTiming::AfterActing {
+            let HotCitizen { pos, citizen: c, .. } = &mut s.citizens[slot];
+            wander(t.grid, pos, shape, t.rngs.get(Stream::Civilians));
             c.home = *pos;
         }
     }
 }
 
-fn member_turn(entity: Entity, t: &mut Turn<'_, '_, '_>, citizens: &mut CitizenQuery, members: &mut MemberQuery) {
+fn member_turn(slot: usize, t: &mut Turn<'_, '_, '_>, s: &mut ActivationScratch) {
     let rules = &t.params.scenario.rules;
-    let Ok((mut pos, member)) = members.get_mut(entity) else { return };
-    let pos = pos.bypass_change_detection();
-    let f = member.force as usize;
+    let HotMember { pos, force, entity } = &mut s.members[slot];
+    let (f, entity) = (*force as usize, *entity);
+    if entity == Entity::PLACEHOLDER {
+        return;
+    }
     let shape = &t.params.force_vision[f];
     let moves = t.params.force_movement[f];
     if moves && rules.movement_timing == MovementTiming::BeforeActing {
         wander(t.grid, pos, shape, t.rngs.get(Stream::Forces));
     }
+    let centre = *pos;
     // Arrest one random active citizen within vision.
     let rng = t.rngs.get(Stream::Forces);
-    if let Some((cell, suspect, term)) = arrest_one(t.grid, citizens, rng, rules, t.params.groups.len(), *pos, shape) {
+    if let Some((cell, suspect)) = pick_suspect(t.grid, rng, t.params.groups.len(), centre, shape)
+        && let Some(target) = s.citizen_slot(suspect)
+    {
+        let term = jail(t.grid, &mut s.citizens[target].citizen, cell, rng, rules);
         t.tally.arrests += 1;
         let value = if term == LIFE_SENTENCE { -1.0 } else { f64::from(term) };
         t.log.push(Event {
@@ -303,8 +471,43 @@ fn member_turn(entity: Entity, t: &mut Turn<'_, '_, '_>, citizens: &mut CitizenQ
         });
     }
     if moves && rules.movement_timing == MovementTiming::AfterActing {
+        let pos = &mut s.members[slot].pos;
         wander(t.grid, pos, shape, t.rngs.get(Stream::Forces));
     }
+}
+
+/// Picks one uniformly random active citizen within `shape` around `centre`: its cell and entity. Draws
+/// from `rng` only when there is one.
+#[inline]
+fn pick_suspect(
+    grid: &Grid,
+    rng: &mut ChaCha8Rng,
+    groups: usize,
+    centre: Position,
+    shape: &Neighbourhood,
+) -> Option<(Position, Entity)> {
+    let n = grid.count_actives(centre, shape, groups);
+    if n == 0 {
+        return None;
+    }
+    let k = rng.random_range(0..n);
+    let cell = grid.nth_active(centre, shape, groups, k)?;
+    Some((cell, grid.occupant(cell)?))
+}
+
+/// Jails the citizen `c` found on `cell`, drawing the term from `rng`; returns the term.
+#[inline]
+fn jail(grid: &mut Grid, c: &mut Citizen, cell: Position, rng: &mut ChaCha8Rng, rules: &Rules) -> u32 {
+    let term = draw_jail_term(&rules.jail_term, rng);
+    c.state = CitizenState::Jailed;
+    c.jail_left = term;
+    c.home = cell;
+    if rules.jailed_keep_cell {
+        grid.set_flags(cell, citizen_flags(c.group, false) | JAILED);
+    } else {
+        grid.clear(cell);
+    }
+    term
 }
 
 /// Jails one uniformly random active citizen within `shape` around `centre`, drawing the term from `rng`;
@@ -318,22 +521,8 @@ pub(crate) fn arrest_one<F: QueryFilter>(
     centre: Position,
     shape: &Neighbourhood,
 ) -> Option<(Position, Entity, u32)> {
-    let n = grid.count_actives(centre, shape, groups);
-    if n == 0 {
-        return None;
-    }
-    let k = rng.random_range(0..n);
-    let cell = grid.nth_active(centre, shape, groups, k)?;
-    let suspect = grid.occupant(cell)?;
+    let (cell, suspect) = pick_suspect(grid, rng, groups, centre, shape)?;
     let (_, mut c) = citizens.get_mut(suspect).ok()?;
-    let term = draw_jail_term(&rules.jail_term, rng);
-    c.state = CitizenState::Jailed;
-    c.jail_left = term;
-    c.home = cell;
-    if rules.jailed_keep_cell {
-        grid.set_flags(cell, citizen_flags(c.group, false) | JAILED);
-    } else {
-        grid.clear(cell);
-    }
+    let term = jail(grid, &mut c, cell, rng, rules);
     Some((cell, suspect, term))
 }

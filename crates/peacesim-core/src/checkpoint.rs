@@ -1262,7 +1262,7 @@ pub(crate) fn write(world: &World, seed: u64, scenario: &Scenario) -> Vec<u8> {
         })
         .collect();
     let (flags, occupant) = world.resource::<Grid>().cell_state();
-    let Roster { citizens, members, fighters, next_id, order: _ } = world.resource::<Roster>();
+    let Roster { citizens, members, fighters, next_id, scratch: _ } = world.resource::<Roster>();
     let Tally { arrests, releases, activations, kills, births, deaths, killed, removed, any_died } =
         world.resource::<Tally>().clone();
     // Names and the drought column are decided at setup from the scenario file, which restore rebuilds.
@@ -1699,7 +1699,7 @@ pub(crate) fn apply(world: &mut World, p: Payload) -> Result<(), CheckpointError
         members: refs.list(&p.roster.members)?,
         fighters: refs.list(&p.roster.fighters)?,
         next_id: p.roster.next_id,
-        order: Vec::new(),
+        scratch: Default::default(),
     };
     world.insert_resource(roster);
 

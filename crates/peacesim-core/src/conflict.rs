@@ -410,6 +410,16 @@ impl Conflict {
         (hardship + self.violence_hardship * violence + self.crowding_hardship * crowding).min(1.0)
     }
 
+    /// Prefetches a cell's recent violence and district, which a citizen's turn on it reads (see
+    /// [`crate::grid::prefetch`]).
+    #[inline(always)]
+    pub(crate) fn touch(&self, index: usize) {
+        if let (Some(h), Some(d)) = (self.heat.get(index), self.district_of_cell.get(index)) {
+            crate::grid::prefetch(h);
+            crate::grid::prefetch(d);
+        }
+    }
+
     /// [`Conflict::legitimacy`] when the caller knows the cell's district `d`.
     #[inline]
     pub fn legitimacy_in(&self, legitimacy: f64, d: u16) -> f64 {

@@ -274,6 +274,11 @@ impl Simulation {
         roster.citizens.len() + roster.members.len() + roster.fighters.len()
     }
 
+    /// Number of civilian agents (citizens, free, jailed or displaced).
+    pub fn civilian_count(&self) -> usize {
+        self.world.resource::<Roster>().citizens.len()
+    }
+
     /// Recomputes the metrics row from the current state (used after setup; exposed for tools that edit state).
     pub fn refresh_metrics(&mut self) {
         self.metrics_schedule.run(&mut self.world);

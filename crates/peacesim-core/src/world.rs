@@ -109,8 +109,8 @@ pub struct Roster {
     pub fighters: Vec<Entity>,
     /// The next id to hand out.
     pub next_id: u32,
-    /// This tick's activation order: (entity, is a force member).
-    pub(crate) order: Vec<(Entity, bool)>,
+    /// The activation pass's dense copies of agent state and its order, reused every tick.
+    pub(crate) scratch: crate::activation::ActivationScratch,
 }
 
 impl Roster {
