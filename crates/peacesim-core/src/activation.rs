@@ -58,9 +58,9 @@ pub(crate) struct HotMember {
 
 /// How many turns ahead the pass reads an agent's record, and its cell (on large worlds both miss the
 /// cache; reading them early overlaps those misses with the turns in between).
-const FAR: usize = 16;
+const FAR: usize = 40;
 /// See [`FAR`].
-const NEAR: usize = 8;
+const NEAR: usize = 16;
 
 /// Marks a force member's slot in the activation order.
 const MEMBER: u32 = 1 << 31;
@@ -274,7 +274,7 @@ pub(crate) fn activate_agents(
 /// Moves the occupant of `pos` to a random empty cell within `shape`, if there is one.
 #[inline]
 fn wander(grid: &mut Grid, pos: &mut Position, shape: &Neighbourhood, rng: &mut ChaCha8Rng) {
-    if let Some(to) = grid.random_in(*pos, shape, rng, |f| f & OCCUPIED == 0) {
+    if let Some(to) = grid.random_empty_in(*pos, shape, rng) {
         grid.relocate(*pos, to);
         *pos = to;
     }
@@ -306,7 +306,7 @@ fn citizen_turn(slot: usize, t: &mut Turn<'_, '_, '_>, s: &mut ActivationScratch
                     let cell = if t.grid.is_empty(home) {
                         Some(home)
                     } else {
-                        t.grid.random_in(home, shape, rng, |f| f & OCCUPIED == 0).or_else(|| t.grid.random_empty(rng))
+                        t.grid.random_empty_in(home, shape, rng).or_else(|| t.grid.random_empty(rng))
                     };
                     // A full grid keeps the agent in jail until a cell frees up.
                     let Some(cell) = cell else { return };

@@ -1104,7 +1104,7 @@ pub(crate) fn fighters_act(
             if let Some(step) = stepped {
                 grid.relocate(at, step);
                 at = step;
-            } else if let Some(to) = grid.random_in(at, shape, rng, |fl| fl & OCCUPIED == 0) {
+            } else if let Some(to) = grid.random_empty_in(at, shape, rng) {
                 grid.relocate(at, to);
                 at = to;
             }

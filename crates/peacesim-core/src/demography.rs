@@ -3,7 +3,7 @@
 
 use crate::civilians::{Citizen, CitizenState};
 use crate::events::{Event, EventKind, EventLog};
-use crate::grid::{Grid, OCCUPIED, Position, citizen_flags};
+use crate::grid::{Grid, Position, citizen_flags};
 use crate::rng::{RngStreams, Stream};
 use crate::world::{AgentId, Clock, Params, Roster, Tally};
 use bevy_ecs::prelude::*;
@@ -78,7 +78,7 @@ pub(crate) fn age_and_reproduce(
             continue;
         }
         let shape = &params.citizen_vision[c.group as usize];
-        let Some(cell) = grid.random_in(*pos, shape, rng, |f| f & OCCUPIED == 0) else { continue };
+        let Some(cell) = grid.random_empty_in(*pos, shape, rng) else { continue };
         let child_id = roster.allocate_id();
         let child = Citizen {
             state: CitizenState::Quiescent,

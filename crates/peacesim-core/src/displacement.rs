@@ -5,7 +5,7 @@ use crate::civilians::Citizen;
 use crate::conflict::Conflict;
 use crate::events::{Event, EventKind, EventLog};
 use crate::food::FoodState;
-use crate::grid::{Grid, OCCUPIED, Position};
+use crate::grid::{Grid, Position};
 use peacesim_scenario::conflict::Displacement;
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
@@ -130,11 +130,7 @@ pub(crate) fn displacement_step(
         && rules.return_rate > 0.0
         && rng.random_bool(rules.return_rate)
     {
-        let home = if grid.is_empty(c.origin) {
-            Some(c.origin)
-        } else {
-            grid.random_in(c.origin, cx.shape, rng, |f| f & OCCUPIED == 0)
-        };
+        let home = if grid.is_empty(c.origin) { Some(c.origin) } else { grid.random_empty_in(c.origin, cx.shape, rng) };
         if let Some(home) = home {
             grid.relocate(*pos, home);
             *pos = home;

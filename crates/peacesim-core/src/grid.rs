@@ -146,6 +146,9 @@ pub struct Grid {
     words_per_row: usize,
     /// Bit plane of cells holding a force member.
     force_plane: Vec<u64>,
+    /// Bit plane of cells whose flags have [`OCCUPIED`] (agents and water): an eighth of the flags' bytes, so
+    /// that the probes of a move stay in cache on large grids.
+    occupied_plane: Vec<u64>,
     /// Bit planes of cells holding an active citizen, one per group.
     active_planes: Vec<Vec<u64>>,
 }
@@ -221,6 +224,7 @@ impl Grid {
             occupant: vec![None; cells],
             words_per_row,
             active_planes: vec![plane.clone(); 8],
+            occupied_plane: plane.clone(),
             force_plane: plane,
         }
     }
@@ -239,6 +243,9 @@ impl Grid {
         let bit = 1u64 << (x & 63);
         if is_deterrent(old) != is_deterrent(new) {
             self.force_plane[word] ^= bit;
+        }
+        if (old ^ new) & OCCUPIED != 0 {
+            self.occupied_plane[word] ^= bit;
         }
         if is_active_citizen(old) {
             self.active_planes[((old & GROUP_MASK) >> GROUP_SHIFT) as usize][word] &= !bit;
@@ -382,6 +389,7 @@ impl Grid {
         }
         self.flags.iter_mut().for_each(|f| *f = 0);
         self.force_plane.iter_mut().for_each(|w| *w = 0);
+        self.occupied_plane.iter_mut().for_each(|w| *w = 0);
         self.active_planes.iter_mut().flatten().for_each(|w| *w = 0);
         for (i, &f) in flags.iter().enumerate() {
             self.write(self.position(i), f);
@@ -459,7 +467,9 @@ impl Grid {
     /// Makes a cell water, which no agent may enter (call before placing agents).
     pub fn set_water(&mut self, p: Position) {
         let i = self.index(p);
+        self.write(p, 0);
         self.flags[i] = OCCUPIED | WATER;
+        self.occupied_plane[p.y as usize * self.words_per_row + (p.x as usize >> 6)] |= 1u64 << (p.x & 63);
         self.occupant[i] = None;
     }
 
@@ -628,6 +638,35 @@ impl Grid {
         }
         let k = rng.random_range(0..n);
         self.nth(centre, shape, k, pred).map(|i| self.position(i))
+    }
+
+    /// [`Grid::random_in`] for an empty cell (`f & OCCUPIED == 0`), with the same draws and the same result,
+    /// probing the occupancy bit plane instead of the flag bytes.
+    pub fn random_empty_in(&self, centre: Position, shape: &Neighbourhood, rng: &mut ChaCha8Rng) -> Option<Position> {
+        const TRIES: usize = 32;
+        if shape.cells.is_empty() {
+            return None;
+        }
+        let (w, h) = (self.width as i32, self.height as i32);
+        for _ in 0..TRIES {
+            let (dx, dy) = shape.cells[rng.random_range(0..shape.cells.len() as u32) as usize];
+            let (Some(x), Some(y)) =
+                (wrap(i32::from(centre.x) + dx, w, self.torus), wrap(i32::from(centre.y) + dy, h, self.torus))
+            else {
+                continue;
+            };
+            let (x, y) = (x as usize, y as usize);
+            if self.occupied_plane[y * self.words_per_row + (x >> 6)] >> (x & 63) & 1 == 0 {
+                return Some(Position { x: x as u16, y: y as u16 });
+            }
+        }
+        let empty = |f: u8| f & OCCUPIED == 0;
+        let n = self.count(centre, shape, empty);
+        if n == 0 {
+            return None;
+        }
+        let k = rng.random_range(0..n);
+        self.nth(centre, shape, k, empty).map(|i| self.position(i))
     }
 
     /// A uniformly random cell of `shape` around `centre` (centre excluded), or `None` when the draw falls
@@ -832,5 +871,46 @@ mod tests {
         grid.place(grid.position(7), world.spawn_empty().id(), 0);
         assert_eq!(grid.random_in(Position { x: 1, y: 1 }, &shape, &mut rng, |f| f & OCCUPIED == 0), None);
         assert_eq!(grid.random_empty(&mut rng), None);
+    }
+
+    #[test]
+    fn random_empty_in_draws_and_finds_what_random_in_does() {
+        use rand::SeedableRng;
+        // Grids wider than a word, bounded and torus, some full neighbourhoods, water, moves and clears: the
+        // bit-plane probe must give the same cell from the same draws as the flag-byte probe.
+        for (topology, width) in [(Topology::Torus, 70u32), (Topology::Bounded, 70), (Topology::Torus, 40)] {
+            let mut grid = Grid::new(width, 30, topology);
+            let mut world = World::new();
+            let mut rng = ChaCha8Rng::seed_from_u64(u64::from(width));
+            for i in 0..grid.cells() {
+                let p = grid.position(i);
+                match rng.random_range(0..100u32) {
+                    0..5 => grid.set_water(p),
+                    5..85 => grid.place(p, world.spawn_empty().id(), 0),
+                    _ => {}
+                }
+            }
+            for round in 0..2000u32 {
+                let shape = Neighbourhood::new(&vision(
+                    if round % 2 == 0 { Shape::Moore } else { Shape::VonNeumann },
+                    f64::from(1 + round % 7),
+                ));
+                let centre = grid.position(rng.random_range(0..grid.cells()));
+                let (mut a, mut b) = (rng.clone(), rng.clone());
+                let by_flags = grid.random_in(centre, &shape, &mut a, |f| f & OCCUPIED == 0);
+                let by_plane = grid.random_empty_in(centre, &shape, &mut b);
+                assert_eq!(by_flags, by_plane, "round {round}");
+                assert_eq!(a.get_word_pos(), b.get_word_pos(), "round {round}");
+                rng = a;
+                // Keep the grid changing: move an occupant or clear a cell.
+                if let Some(to) = by_plane
+                    && grid.flags(centre) & (OCCUPIED | WATER) == OCCUPIED
+                {
+                    grid.relocate(centre, to);
+                } else if grid.flags(centre) & WATER == 0 {
+                    grid.clear(centre);
+                }
+            }
+        }
     }
 }
