@@ -28,15 +28,25 @@ pub const FIGHTER: u8 = 1 << 3;
 /// faction, who does not deter rebellion the way the government's forces do.
 pub const IRREGULAR: u8 = 1 << 2;
 
-/// Asks the processor to bring the cache line holding `value` closer (a hint: it changes no state and cannot
-/// fault, whatever the address; on other architectures it does nothing).
+/// Asks the processor to bring the cache lines holding `value` (its first and last byte: a record may
+/// straddle two lines) closer. A hint: it changes no state and cannot fault, whatever the address; on other
+/// architectures it does nothing.
 #[inline(always)]
 pub(crate) fn prefetch<T>(value: &T) {
     #[cfg(target_arch = "x86_64")]
-    // SAFETY: PREFETCHT0 is a hint that never faults and writes nothing; the pointer comes from a reference.
-    #[allow(unsafe_code)]
-    unsafe {
-        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>((value as *const T).cast::<i8>());
+    {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        let first = (value as *const T).cast::<i8>();
+        let last = first.wrapping_add(size_of::<T>().max(1) - 1);
+        // SAFETY: PREFETCHT0 is a hint that never faults and writes nothing; both addresses lie within the
+        // referenced value.
+        #[allow(unsafe_code)]
+        unsafe {
+            _mm_prefetch::<_MM_HINT_T0>(first);
+            if (first as usize) >> 6 != (last as usize) >> 6 {
+                _mm_prefetch::<_MM_HINT_T0>(last);
+            }
+        }
     }
     #[cfg(not(target_arch = "x86_64"))]
     let _ = value;
