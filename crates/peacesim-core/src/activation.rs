@@ -253,7 +253,7 @@ pub(crate) fn activate_agents(
         peacekeeping: &peacekeeping,
     };
     for (i, &slot) in order.iter().enumerate() {
-        // Start the cache misses of turns to come while this one runs (see `look_ahead`).
+        // Start the cache misses of turns to come while this one runs (see `FAR`).
         if let Some(&far) = order.get(i + FAR) {
             scratch.touch_agent(far);
         }
