@@ -23,12 +23,13 @@ use rand_chacha::ChaCha8Rng;
 type CitizenQuery<'w, 's> = Query<'w, 's, (Entity, &'static mut Position, &'static mut Citizen), Without<ForceMember>>;
 type MemberQuery<'w, 's> = Query<'w, 's, (Entity, &'static mut Position, &'static ForceMember), Without<Citizen>>;
 
-/// A citizen's state, copied out of its components for the activation pass and written back after it.
+/// A citizen's state, copied out of its components for the activation pass and written back after it. Its
+/// entity is the roster's entry at the same slot (read only when an event names it or it is placed on the
+/// grid, so that the record the turns touch stays small: 48 bytes).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct HotCitizen {
     pos: Position,
     citizen: Citizen,
-    entity: Entity,
 }
 
 /// A vacant slot: a roster entry whose components were not found (skipped, as a failed lookup was).
@@ -45,7 +46,6 @@ const VACANT: HotCitizen = HotCitizen {
         displaced: false,
         origin: Position { x: 0, y: 0 },
     },
-    entity: Entity::PLACEHOLDER,
 };
 
 /// A force member's state for the activation pass.
@@ -85,11 +85,11 @@ pub(crate) struct ActivationScratch {
 }
 
 impl ActivationScratch {
-    /// The slot of an entity, if it is a citizen of this pass.
+    /// The slot of an entity, if it is a citizen of this pass (`roster`: the roster's citizens).
     #[inline]
-    fn citizen_slot(&self, entity: Entity) -> Option<usize> {
+    fn citizen_slot(&self, entity: Entity, roster: &[Entity]) -> Option<usize> {
         let slot = *self.slot_of.get(entity.index_u32() as usize)?;
-        (slot & MEMBER == 0 && self.citizens.get(slot as usize)?.entity == entity).then_some(slot as usize)
+        (slot & MEMBER == 0 && roster.get(slot as usize) == Some(&entity)).then_some(slot as usize)
     }
 
     /// Prefetches an agent's record a few turns before it acts, so that the miss on it overlaps with the work
@@ -136,7 +136,7 @@ impl ActivationScratch {
                 && slot & MEMBER == 0
                 && roster.citizens.get(slot as usize) == Some(&entity)
             {
-                self.citizens[slot as usize] = HotCitizen { pos: *pos, citizen: *c, entity };
+                self.citizens[slot as usize] = HotCitizen { pos: *pos, citizen: *c };
             }
         }
         self.members.clear();
@@ -155,9 +155,9 @@ impl ActivationScratch {
     }
 
     /// Writes the agents' state back into their components.
-    fn scatter(&self, citizens: &mut CitizenQuery, members: &mut MemberQuery) {
+    fn scatter(&self, roster: &Roster, citizens: &mut CitizenQuery, members: &mut MemberQuery) {
         for (entity, mut pos, mut c) in citizens {
-            if let Some(slot) = self.citizen_slot(entity) {
+            if let Some(slot) = self.citizen_slot(entity, &roster.citizens) {
                 let hot = &self.citizens[slot];
                 *pos.bypass_change_detection() = hot.pos;
                 *c.bypass_change_detection() = hot.citizen;
@@ -191,6 +191,8 @@ struct Turn<'a, 'w, 's> {
     ids: &'a Query<'w, 's, &'static AgentId>,
     /// Police of peacekeeping missions, counted as cops.
     peacekeeping: &'a Peacekeeping,
+    /// The roster's citizens: the entity of each citizen slot.
+    roster: &'a [Entity],
 }
 
 impl Turn<'_, '_, '_> {
@@ -201,6 +203,14 @@ impl Turn<'_, '_, '_> {
             return None;
         }
         self.ids.get(entity).ok().map(|id| id.0)
+    }
+
+    /// The stable id of the citizen in `slot`, for an event (its entity is read only when events are on).
+    fn citizen_id(&self, slot: usize) -> Option<u32> {
+        if !self.log.enabled {
+            return None;
+        }
+        self.id(self.roster[slot])
     }
 }
 
@@ -251,6 +261,7 @@ pub(crate) fn activate_agents(
         food: &food,
         conflict: &mut conflict,
         peacekeeping: &peacekeeping,
+        roster: &roster.citizens,
     };
     for (i, &slot) in order.iter().enumerate() {
         // Start the cache misses of turns to come while this one runs (see `FAR`).
@@ -267,7 +278,7 @@ pub(crate) fn activate_agents(
         }
     }
     scratch.order = order;
-    scratch.scatter(&mut citizens, &mut members);
+    scratch.scatter(&roster, &mut citizens, &mut members);
     roster.scratch = scratch;
 }
 
@@ -282,9 +293,8 @@ fn wander(grid: &mut Grid, pos: &mut Position, shape: &Neighbourhood, rng: &mut 
 
 fn citizen_turn(slot: usize, t: &mut Turn<'_, '_, '_>, s: &mut ActivationScratch) {
     let rules = &t.params.scenario.rules;
-    let (victim_search, origin, group, entity) = {
-        let HotCitizen { pos, citizen: c, entity } = &mut s.citizens[slot];
-        let entity = *entity;
+    let (victim_search, origin, group) = {
+        let HotCitizen { pos, citizen: c } = &mut s.citizens[slot];
         match c.state {
             CitizenState::Dead | CitizenState::Recruited => return,
             CitizenState::Jailed => {
@@ -310,7 +320,7 @@ fn citizen_turn(slot: usize, t: &mut Turn<'_, '_, '_>, s: &mut ActivationScratch
                     };
                     // A full grid keeps the agent in jail until a cell frees up.
                     let Some(cell) = cell else { return };
-                    t.grid.place(cell, entity, flags);
+                    t.grid.place(cell, t.roster[slot], flags);
                     *pos = cell;
                 }
                 c.state = CitizenState::Quiescent;
@@ -320,7 +330,7 @@ fn citizen_turn(slot: usize, t: &mut Turn<'_, '_, '_>, s: &mut ActivationScratch
                     kind: EventKind::Release,
                     x: Some(pos.x),
                     y: Some(pos.y),
-                    actor: t.id(entity),
+                    actor: t.citizen_id(slot),
                     target: None,
                     value: 0.0,
                     detail: String::new(),
@@ -341,7 +351,8 @@ fn citizen_turn(slot: usize, t: &mut Turn<'_, '_, '_>, s: &mut ActivationScratch
                 tick: t.tick,
             };
             let ids = t.ids;
-            let actor = || ids.get(entity).ok().map(|id| id.0);
+            let roster = t.roster;
+            let actor = || ids.get(roster[slot]).ok().map(|id| id.0);
             let rng = t.rngs.get(Stream::Displacement);
             if displacement_step(&cx, t.grid, t.conflict, rng, t.log, actor, pos, c) {
                 moves = false;
@@ -384,7 +395,7 @@ fn citizen_turn(slot: usize, t: &mut Turn<'_, '_, '_>, s: &mut ActivationScratch
                     kind: EventKind::Activation,
                     x: Some(pos.x),
                     y: Some(pos.y),
-                    actor: t.id(entity),
+                    actor: t.citizen_id(slot),
                     target: None,
                     value: p,
                     detail: String::new(),
@@ -397,7 +408,7 @@ fn citizen_turn(slot: usize, t: &mut Turn<'_, '_, '_>, s: &mut ActivationScratch
             return;
         }
         c.home = *pos;
-        (active && rules.actives_kill, *pos, c.group, entity)
+        (active && rules.actives_kill, *pos, c.group)
     };
 
     if victim_search {
@@ -411,7 +422,7 @@ fn citizen_turn(slot: usize, t: &mut Turn<'_, '_, '_>, s: &mut ActivationScratch
             let k = rng.random_range(0..n);
             if let Some(cell) = t.grid.nth(origin, shape, k, is_victim).map(|i| t.grid.position(i))
                 && let Some(victim) = t.grid.occupant(cell)
-                && let Some(v) = s.citizen_slot(victim)
+                && let Some(v) = s.citizen_slot(victim, t.roster)
             {
                 let v = &mut s.citizens[v].citizen;
                 v.state = CitizenState::Dead;
@@ -423,7 +434,7 @@ fn citizen_turn(slot: usize, t: &mut Turn<'_, '_, '_>, s: &mut ActivationScratch
                     kind: EventKind::Kill,
                     x: Some(cell.x),
                     y: Some(cell.y),
-                    actor: t.id(entity),
+                    actor: t.citizen_id(slot),
                     target: t.id(victim),
                     value: 0.0,
                     detail: String::new(),
@@ -454,7 +465,7 @@ fn member_turn(slot: usize, t: &mut Turn<'_, '_, '_>, s: &mut ActivationScratch)
     // Arrest one random active citizen within vision.
     let rng = t.rngs.get(Stream::Forces);
     if let Some((cell, suspect)) = pick_suspect(t.grid, rng, t.params.groups.len(), centre, shape)
-        && let Some(target) = s.citizen_slot(suspect)
+        && let Some(target) = s.citizen_slot(suspect, t.roster)
     {
         let term = jail(t.grid, &mut s.citizens[target].citizen, cell, rng, rules);
         t.tally.arrests += 1;
