@@ -623,6 +623,30 @@ impl Grid {
         rng: &mut ChaCha8Rng,
         pred: impl Fn(u8) -> bool,
     ) -> Option<Position> {
+        let w = self.width as usize;
+        self.random_where(centre, shape, rng, |x, y| pred(self.flags[y * w + x]), &pred)
+    }
+
+    /// [`Grid::random_in`] for an empty cell (`f & OCCUPIED == 0`), with the same draws and the same result,
+    /// probing the occupancy bit plane instead of the flag bytes.
+    pub fn random_empty_in(&self, centre: Position, shape: &Neighbourhood, rng: &mut ChaCha8Rng) -> Option<Position> {
+        let stride = self.words_per_row;
+        let probe = |x: usize, y: usize| self.occupied_plane[y * stride + (x >> 6)] >> (x & 63) & 1 == 0;
+        self.random_where(centre, shape, rng, probe, |f| f & OCCUPIED == 0)
+    }
+
+    /// The sampling behind [`Grid::random_in`]: up to 32 uniformly drawn offsets tested with `probe(x, y)`,
+    /// then, if all fail, a uniform choice among the cells whose flags satisfy `pred` (which must agree
+    /// with `probe`).
+    #[inline(always)]
+    fn random_where(
+        &self,
+        centre: Position,
+        shape: &Neighbourhood,
+        rng: &mut ChaCha8Rng,
+        probe: impl Fn(usize, usize) -> bool,
+        pred: impl Fn(u8) -> bool,
+    ) -> Option<Position> {
         // On Epstein's 74-77%-full grids 32 tries all fail with probability below 3e-4; the counted fallback
         // keeps the choice uniform then.
         const TRIES: usize = 32;
@@ -637,9 +661,8 @@ impl Grid {
             else {
                 continue;
             };
-            let p = Position { x: x as u16, y: y as u16 };
-            if pred(self.flags(p)) {
-                return Some(p);
+            if probe(x as usize, y as usize) {
+                return Some(Position { x: x as u16, y: y as u16 });
             }
         }
         let n = self.count(centre, shape, &pred);
@@ -648,35 +671,6 @@ impl Grid {
         }
         let k = rng.random_range(0..n);
         self.nth(centre, shape, k, pred).map(|i| self.position(i))
-    }
-
-    /// [`Grid::random_in`] for an empty cell (`f & OCCUPIED == 0`), with the same draws and the same result,
-    /// probing the occupancy bit plane instead of the flag bytes.
-    pub fn random_empty_in(&self, centre: Position, shape: &Neighbourhood, rng: &mut ChaCha8Rng) -> Option<Position> {
-        const TRIES: usize = 32;
-        if shape.cells.is_empty() {
-            return None;
-        }
-        let (w, h) = (self.width as i32, self.height as i32);
-        for _ in 0..TRIES {
-            let (dx, dy) = shape.cells[rng.random_range(0..shape.cells.len() as u32) as usize];
-            let (Some(x), Some(y)) =
-                (wrap(i32::from(centre.x) + dx, w, self.torus), wrap(i32::from(centre.y) + dy, h, self.torus))
-            else {
-                continue;
-            };
-            let (x, y) = (x as usize, y as usize);
-            if self.occupied_plane[y * self.words_per_row + (x >> 6)] >> (x & 63) & 1 == 0 {
-                return Some(Position { x: x as u16, y: y as u16 });
-            }
-        }
-        let empty = |f: u8| f & OCCUPIED == 0;
-        let n = self.count(centre, shape, empty);
-        if n == 0 {
-            return None;
-        }
-        let k = rng.random_range(0..n);
-        self.nth(centre, shape, k, empty).map(|i| self.position(i))
     }
 
     /// A uniformly random cell of `shape` around `centre` (centre excluded), or `None` when the draw falls
