@@ -88,8 +88,28 @@ impl ActivationScratch {
     /// The slot of an entity, if it is a citizen of this pass (`roster`: the roster's citizens).
     #[inline]
     fn citizen_slot(&self, entity: Entity, roster: &[Entity]) -> Option<usize> {
+        self.slot_in(entity, 0, roster)
+    }
+
+    /// The index of an entity among the force members of this pass (`roster`: the roster's members).
+    #[inline]
+    fn member_slot(&self, entity: Entity, roster: &[Entity]) -> Option<usize> {
+        self.slot_in(entity, MEMBER, roster)
+    }
+
+    /// The index of `entity` in `roster`, if its slot carries the `kind` bit (0 or [`MEMBER`]) and the roster
+    /// holds it there.
+    #[inline]
+    fn slot_in(&self, entity: Entity, kind: u32, roster: &[Entity]) -> Option<usize> {
         let slot = *self.slot_of.get(entity.index_u32() as usize)?;
-        (slot & MEMBER == 0 && roster.get(slot as usize) == Some(&entity)).then_some(slot as usize)
+        let index = (slot & !MEMBER) as usize;
+        (slot & MEMBER == kind && roster.get(index) == Some(&entity)).then_some(index)
+    }
+
+    /// The position of the agent in an order slot.
+    #[inline(always)]
+    fn pos(&self, slot: u32) -> Position {
+        if slot & MEMBER == 0 { self.citizens[slot as usize].pos } else { self.members[(slot & !MEMBER) as usize].pos }
     }
 
     /// Prefetches an agent's record a few turns before it acts, so that the miss on it overlaps with the work
@@ -107,11 +127,7 @@ impl ActivationScratch {
     /// violence and district) a few turns before it acts.
     #[inline(always)]
     fn touch_cell(&self, slot: u32, grid: &Grid, conflict: &Conflict) {
-        let pos = if slot & MEMBER == 0 {
-            self.citizens[slot as usize].pos
-        } else {
-            self.members[(slot & !MEMBER) as usize].pos
-        };
+        let pos = self.pos(slot);
         grid.touch(pos);
         if conflict.enabled {
             conflict.touch(grid.index(pos));
@@ -132,11 +148,8 @@ impl ActivationScratch {
         self.citizens.clear();
         self.citizens.resize(roster.citizens.len(), VACANT);
         for (entity, pos, c) in citizens {
-            if let Some(&slot) = self.slot_of.get(entity.index_u32() as usize)
-                && slot & MEMBER == 0
-                && roster.citizens.get(slot as usize) == Some(&entity)
-            {
-                self.citizens[slot as usize] = HotCitizen { pos: *pos, citizen: *c };
+            if let Some(slot) = self.citizen_slot(entity, &roster.citizens) {
+                self.citizens[slot] = HotCitizen { pos: *pos, citizen: *c };
             }
         }
         self.members.clear();
@@ -145,11 +158,8 @@ impl ActivationScratch {
             HotMember { pos: Position { x: 0, y: 0 }, force: 0, entity: Entity::PLACEHOLDER },
         );
         for (entity, pos, m) in members {
-            if let Some(&slot) = self.slot_of.get(entity.index_u32() as usize)
-                && slot & MEMBER != 0
-                && roster.members.get((slot & !MEMBER) as usize) == Some(&entity)
-            {
-                self.members[(slot & !MEMBER) as usize] = HotMember { pos: *pos, force: m.force, entity };
+            if let Some(slot) = self.member_slot(entity, &roster.members) {
+                self.members[slot] = HotMember { pos: *pos, force: m.force, entity };
             }
         }
     }
@@ -164,12 +174,8 @@ impl ActivationScratch {
             }
         }
         for (entity, mut pos, _) in members {
-            if let Some(&slot) = self.slot_of.get(entity.index_u32() as usize)
-                && slot & MEMBER != 0
-                && let Some(hot) = self.members.get((slot & !MEMBER) as usize)
-                && hot.entity == entity
-            {
-                *pos.bypass_change_detection() = hot.pos;
+            if let Some(slot) = self.member_slot(entity, &roster.members) {
+                *pos.bypass_change_detection() = self.members[slot].pos;
             }
         }
     }
