@@ -88,6 +88,28 @@ impl Simulation {
         let mut resize = ForceResize::default();
         apply_due(&timeline, &mut params, &mut resize, &mut log, 0);
 
+        // bevy_ecs keeps each resource as a component of an entity of its own, in a sparse set whose index
+        // array is as long as the highest entity index it holds: a resource first inserted after n agents would
+        // cost 4n bytes (16 resources, 64 bytes per agent). So every resource is inserted before the first
+        // agent is spawned; the ones setup computes are placeholders here, and replacing a resource keeps its
+        // entity.
+        world.insert_resource(Conflict::default());
+        world.insert_resource(FoodState::default());
+        world.insert_resource(Metrics::new(&params));
+        world.insert_resource(Tally { killed: vec![0; params.groups.len()], ..Tally::default() });
+        world.insert_resource(params.clone());
+        world.insert_resource(timeline);
+        world.insert_resource(log);
+        world.insert_resource(ForceResize::default());
+        world.insert_resource(RngStreams::new(seed));
+        world.insert_resource(Grid::new(0, 0, scenario.grid.topology));
+        world.insert_resource(Roster::default());
+        world.insert_resource(Clock::default());
+        world.insert_resource(Peacekeeping::default());
+        world.insert_resource(AidState::default());
+        // Running a schedule inserts this one.
+        world.init_resource::<bevy_ecs::schedule::Schedules>();
+
         let mut rngs = RngStreams::new(seed);
         let mut grid = Grid::new(scenario.grid.width, scenario.grid.height, scenario.grid.topology);
         if let Some(map) = &params.map {
@@ -106,18 +128,10 @@ impl Simulation {
         world.insert_resource(conflict);
 
         world.insert_resource(FoodState::new(&params, &grid));
-        world.insert_resource(Metrics::new(&params));
-        world.insert_resource(Tally { killed: vec![0; params.groups.len()], ..Tally::default() });
         world.insert_resource(params);
-        world.insert_resource(timeline);
-        world.insert_resource(log);
-        world.insert_resource(ForceResize::default());
         world.insert_resource(rngs);
         world.insert_resource(grid);
         world.insert_resource(roster);
-        world.insert_resource(Clock::default());
-        world.insert_resource(Peacekeeping::default());
-        world.insert_resource(AidState::default());
 
         let mut tick_schedule = Schedule::default();
         tick_schedule.set_executor(SingleThreadedExecutor::new());
@@ -482,40 +496,62 @@ fn populate(world: &mut World, params: &Params, grid: &mut Grid, roster: &mut Ro
         }
     }
 
+    // Agent ids follow placement order. Citizens and members are spawned as two batches, which reserve the
+    // tables' exact sizes (spawned one by one the tables grow by doubling, and the blocks they leave behind
+    // stay resident); the draws are those of placement order either way, since members draw nothing.
+    let first_id = roster.next_id;
+    roster.next_id += placements.len() as u32;
     let populations: Vec<_> = scenario.populations.values().collect();
-    for (cell, slot) in placements {
+    let citizen_count = placements.iter().filter(|(_, slot)| matches!(slot, Slot::Citizen(_))).count();
+    let citizens = placements
+        .iter()
+        .enumerate()
+        .filter_map(|(i, &(cell, slot))| match slot {
+            Slot::Citizen(g) => Some((i, cell, g)),
+            Slot::Member(_) => None,
+        })
+        .take(citizen_count)
+        .map(|(i, cell, g)| {
+            let p = populations[g as usize];
+            let rng = rngs.get(Stream::Setup);
+            let hardship = draw(&p.hardship, rng);
+            let risk_aversion = draw(&p.risk_aversion, rng);
+            let age = match &scenario.demography {
+                Some(d) => rngs.get(Stream::Demography).random_range(0..d.max_age),
+                None => 0,
+            };
+            let pos = grid.position(cell);
+            let citizen = Citizen {
+                group: g,
+                hardship,
+                risk_aversion,
+                state: CitizenState::Quiescent,
+                jail_left: 0,
+                age,
+                home: pos,
+                displaced: false,
+                origin: pos,
+            };
+            (AgentId(first_id + i as u32), pos, citizen)
+        });
+    roster.citizens.reserve_exact(citizen_count);
+    roster.citizens.extend(world.spawn_batch(citizens));
+    let members = placements.iter().enumerate().filter_map(|(i, &(cell, slot))| match slot {
+        Slot::Member(f) => Some((AgentId(first_id + i as u32), grid.position(cell), ForceMember { force: f })),
+        Slot::Citizen(_) => None,
+    });
+    roster.members.reserve_exact(placements.len() - citizen_count);
+    roster.members.extend(world.spawn_batch(members.take(placements.len() - citizen_count)));
+
+    let (mut citizens, mut members) = (roster.citizens.iter(), roster.members.iter());
+    for &(cell, slot) in &placements {
         let pos = grid.position(cell);
-        let id = roster.allocate_id();
-        match slot {
-            Slot::Citizen(g) => {
-                let p = populations[g as usize];
-                let rng = rngs.get(Stream::Setup);
-                let hardship = draw(&p.hardship, rng);
-                let risk_aversion = draw(&p.risk_aversion, rng);
-                let age = match &scenario.demography {
-                    Some(d) => rngs.get(Stream::Demography).random_range(0..d.max_age),
-                    None => 0,
-                };
-                let citizen = Citizen {
-                    group: g,
-                    hardship,
-                    risk_aversion,
-                    state: CitizenState::Quiescent,
-                    jail_left: 0,
-                    age,
-                    home: pos,
-                    displaced: false,
-                    origin: pos,
-                };
-                let e = world.spawn((id, pos, citizen)).id();
-                grid.place(pos, e, citizen_flags(g, false));
-                roster.citizens.push(e);
-            }
-            Slot::Member(f) => {
-                let e = world.spawn((id, pos, ForceMember { force: f })).id();
-                grid.place(pos, e, FORCE);
-                roster.members.push(e);
-            }
+        let (entity, flags) = match slot {
+            Slot::Citizen(g) => (citizens.next(), citizen_flags(g, false)),
+            Slot::Member(_) => (members.next(), FORCE),
+        };
+        if let Some(&entity) = entity {
+            grid.place(pos, entity, flags);
         }
     }
 }
