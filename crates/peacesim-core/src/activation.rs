@@ -23,29 +23,62 @@ use rand_chacha::ChaCha8Rng;
 type CitizenQuery<'w, 's> = Query<'w, 's, (Entity, &'static mut Position, &'static mut Citizen), Without<ForceMember>>;
 type MemberQuery<'w, 's> = Query<'w, 's, (Entity, &'static mut Position, &'static ForceMember), Without<Citizen>>;
 
-/// A citizen's state, copied out of its components for the activation pass and written back after it. Its
-/// entity is the roster's entry at the same slot (read only when an event names it or it is placed on the
-/// grid, so that the record the turns touch stays small: 48 bytes).
+/// What a citizen's turn reads and writes of its state: its position and every field of its [`Citizen`] but
+/// the age, copied out of its components for the activation pass and the changeable ones written back after
+/// it. Its entity is the roster's entry at the same slot (read only when an event names it or it is placed on
+/// the grid), so that the record the turns touch stays small: 40 bytes.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct HotCitizen {
+    hardship: f64,
+    risk_aversion: f64,
     pos: Position,
-    citizen: Citizen,
+    home: Position,
+    origin: Position,
+    jail_left: u32,
+    group: u8,
+    state: CitizenState,
+    displaced: bool,
+}
+
+impl HotCitizen {
+    /// The turn's copy of a citizen on `pos`.
+    fn new(pos: Position, c: &Citizen) -> Self {
+        HotCitizen {
+            hardship: c.hardship,
+            risk_aversion: c.risk_aversion,
+            pos,
+            home: c.home,
+            origin: c.origin,
+            jail_left: c.jail_left,
+            group: c.group,
+            state: c.state,
+            displaced: c.displaced,
+        }
+    }
+
+    /// Writes what a turn may change back into the citizen's components (hardship, risk aversion and group
+    /// are only read).
+    fn store(&self, pos: &mut Position, c: &mut Citizen) {
+        *pos = self.pos;
+        c.home = self.home;
+        c.origin = self.origin;
+        c.jail_left = self.jail_left;
+        c.state = self.state;
+        c.displaced = self.displaced;
+    }
 }
 
 /// A vacant slot: a roster entry whose components were not found (skipped, as a failed lookup was).
 const VACANT: HotCitizen = HotCitizen {
+    hardship: 0.0,
+    risk_aversion: 0.0,
     pos: Position { x: 0, y: 0 },
-    citizen: Citizen {
-        group: 0,
-        hardship: 0.0,
-        risk_aversion: 0.0,
-        state: CitizenState::Dead,
-        jail_left: 0,
-        age: 0,
-        home: Position { x: 0, y: 0 },
-        displaced: false,
-        origin: Position { x: 0, y: 0 },
-    },
+    home: Position { x: 0, y: 0 },
+    origin: Position { x: 0, y: 0 },
+    jail_left: 0,
+    group: 0,
+    state: CitizenState::Dead,
+    displaced: false,
 };
 
 /// A force member's state for the activation pass.
@@ -149,7 +182,7 @@ impl ActivationScratch {
         self.citizens.resize(roster.citizens.len(), VACANT);
         for (entity, pos, c) in citizens {
             if let Some(slot) = self.citizen_slot(entity, &roster.citizens) {
-                self.citizens[slot] = HotCitizen { pos: *pos, citizen: *c };
+                self.citizens[slot] = HotCitizen::new(*pos, c);
             }
         }
         self.members.clear();
@@ -168,9 +201,7 @@ impl ActivationScratch {
     fn scatter(&self, roster: &Roster, citizens: &mut CitizenQuery, members: &mut MemberQuery) {
         for (entity, mut pos, mut c) in citizens {
             if let Some(slot) = self.citizen_slot(entity, &roster.citizens) {
-                let hot = &self.citizens[slot];
-                *pos.bypass_change_detection() = hot.pos;
-                *c.bypass_change_detection() = hot.citizen;
+                self.citizens[slot].store(pos.bypass_change_detection(), c.bypass_change_detection());
             }
         }
         for (entity, mut pos, _) in members {
@@ -300,7 +331,7 @@ fn wander(grid: &mut Grid, pos: &mut Position, shape: &Neighbourhood, rng: &mut 
 fn citizen_turn(slot: usize, t: &mut Turn<'_, '_, '_>, s: &mut ActivationScratch) {
     let rules = &t.params.scenario.rules;
     let (victim_search, origin, group) = {
-        let HotCitizen { pos, citizen: c } = &mut s.citizens[slot];
+        let c = &mut s.citizens[slot];
         match c.state {
             CitizenState::Dead | CitizenState::Recruited => return,
             CitizenState::Jailed => {
@@ -314,7 +345,7 @@ fn citizen_turn(slot: usize, t: &mut Turn<'_, '_, '_>, s: &mut ActivationScratch
                 // The term is served: released at this activation, then the agent acts as usual.
                 let flags = citizen_flags(c.group, false);
                 if rules.jailed_keep_cell {
-                    t.grid.set_flags(*pos, flags);
+                    t.grid.set_flags(c.pos, flags);
                 } else {
                     let shape = &t.params.citizen_vision[c.group as usize];
                     let rng = t.rngs.get(Stream::Civilians);
@@ -327,15 +358,15 @@ fn citizen_turn(slot: usize, t: &mut Turn<'_, '_, '_>, s: &mut ActivationScratch
                     // A full grid keeps the agent in jail until a cell frees up.
                     let Some(cell) = cell else { return };
                     t.grid.place(cell, t.roster[slot], flags);
-                    *pos = cell;
+                    c.pos = cell;
                 }
                 c.state = CitizenState::Quiescent;
                 t.tally.releases += 1;
                 t.log.push(Event {
                     tick: t.tick,
                     kind: EventKind::Release,
-                    x: Some(pos.x),
-                    y: Some(pos.y),
+                    x: Some(c.pos.x),
+                    y: Some(c.pos.y),
                     actor: t.citizen_id(slot),
                     target: None,
                     value: 0.0,
@@ -360,17 +391,27 @@ fn citizen_turn(slot: usize, t: &mut Turn<'_, '_, '_>, s: &mut ActivationScratch
             let roster = t.roster;
             let actor = || ids.get(roster[slot]).ok().map(|id| id.0);
             let rng = t.rngs.get(Stream::Displacement);
-            if displacement_step(&cx, t.grid, t.conflict, rng, t.log, actor, pos, c) {
+            if displacement_step(
+                &cx,
+                t.grid,
+                t.conflict,
+                rng,
+                t.log,
+                actor,
+                &mut c.pos,
+                &mut c.displaced,
+                &mut c.origin,
+            ) {
                 moves = false;
             }
         }
         if moves && rules.movement_timing == MovementTiming::BeforeActing {
-            wander(t.grid, pos, shape, t.rngs.get(Stream::Civilians));
+            wander(t.grid, &mut c.pos, shape, t.rngs.get(Stream::Civilians));
         }
 
         // Net risk is never negative, so an agent whose grievance does not exceed the threshold stays
         // quiescent whatever it sees: skip looking around (same decision, less work).
-        let index = t.grid.index(*pos);
+        let index = t.grid.index(c.pos);
         let g_value = if t.conflict.enabled {
             let d = t.conflict.district_of_cell[index];
             let hardship = t.conflict.hardship_in(t.food.hardship_in(c.hardship, d), index, d);
@@ -380,7 +421,7 @@ fn citizen_turn(slot: usize, t: &mut Turn<'_, '_, '_>, s: &mut ActivationScratch
         };
         let (active, p) = if g_value > rules.threshold {
             // Look around: security forces, and actives of the agent's own group, within vision.
-            let (mut forces, actives) = t.grid.count_forces_and_actives(*pos, shape, c.group);
+            let (mut forces, actives) = t.grid.count_forces_and_actives(c.pos, shape, c.group);
             if t.peacekeeping.enabled {
                 // Police of a peacekeeping mission nearby count as cops.
                 forces += t.peacekeeping.cops_at(index);
@@ -393,14 +434,14 @@ fn citizen_turn(slot: usize, t: &mut Turn<'_, '_, '_>, s: &mut ActivationScratch
         };
         if active != (c.state == CitizenState::Active) {
             c.state = if active { CitizenState::Active } else { CitizenState::Quiescent };
-            t.grid.set_flags(*pos, citizen_flags(c.group, active));
+            t.grid.set_flags(c.pos, citizen_flags(c.group, active));
             if active {
                 t.tally.activations += 1;
                 t.log.push(Event {
                     tick: t.tick,
                     kind: EventKind::Activation,
-                    x: Some(pos.x),
-                    y: Some(pos.y),
+                    x: Some(c.pos.x),
+                    y: Some(c.pos.y),
                     actor: t.citizen_id(slot),
                     target: None,
                     value: p,
@@ -409,12 +450,12 @@ fn citizen_turn(slot: usize, t: &mut Turn<'_, '_, '_>, s: &mut ActivationScratch
             }
         }
         if moves && rules.movement_timing == MovementTiming::AfterActing && !(active && rules.actives_kill) {
-            wander(t.grid, pos, shape, t.rngs.get(Stream::Civilians));
-            c.home = *pos;
+            wander(t.grid, &mut c.pos, shape, t.rngs.get(Stream::Civilians));
+            c.home = c.pos;
             return;
         }
-        c.home = *pos;
-        (active && rules.actives_kill, *pos, c.group)
+        c.home = c.pos;
+        (active && rules.actives_kill, c.pos, c.group)
     };
 
     if victim_search {
@@ -430,7 +471,7 @@ fn citizen_turn(slot: usize, t: &mut Turn<'_, '_, '_>, s: &mut ActivationScratch
                 && let Some(victim) = t.grid.occupant(cell)
                 && let Some(v) = s.citizen_slot(victim, t.roster)
             {
-                let v = &mut s.citizens[v].citizen;
+                let v = &mut s.citizens[v];
                 v.state = CitizenState::Dead;
                 t.grid.clear(cell);
                 t.tally.killed[v.group as usize] += 1;
@@ -448,9 +489,9 @@ fn citizen_turn(slot: usize, t: &mut Turn<'_, '_, '_>, s: &mut ActivationScratch
             }
         }
         if t.params.citizen_movement[group as usize] && rules.movement_timing == MovementTiming::AfterActing {
-            let HotCitizen { pos, citizen: c, .. } = &mut s.citizens[slot];
-            wander(t.grid, pos, shape, t.rngs.get(Stream::Civilians));
-            c.home = *pos;
+            let c = &mut s.citizens[slot];
+            wander(t.grid, &mut c.pos, shape, t.rngs.get(Stream::Civilians));
+            c.home = c.pos;
         }
     }
 }
@@ -473,7 +514,9 @@ fn member_turn(slot: usize, t: &mut Turn<'_, '_, '_>, s: &mut ActivationScratch)
     if let Some((cell, suspect)) = pick_suspect(t.grid, rng, t.params.groups.len(), centre, shape)
         && let Some(target) = s.citizen_slot(suspect, t.roster)
     {
-        let term = jail(t.grid, &mut s.citizens[target].citizen, cell, rng, rules);
+        let c = &mut s.citizens[target];
+        let term = jail(t.grid, c.group, cell, rng, rules);
+        (c.state, c.jail_left, c.home) = (CitizenState::Jailed, term, cell);
         t.tally.arrests += 1;
         let value = if term == LIFE_SENTENCE { -1.0 } else { f64::from(term) };
         t.log.push(Event {
@@ -512,15 +555,13 @@ fn pick_suspect(
     Some((cell, grid.occupant(cell)?))
 }
 
-/// Jails the citizen `c` found on `cell`, drawing the term from `rng`; returns the term.
+/// Takes a citizen of `group` found on `cell` off the street (or marks it jailed there), drawing its term from
+/// `rng`; returns the term (the caller sets the citizen's state, term and home).
 #[inline]
-fn jail(grid: &mut Grid, c: &mut Citizen, cell: Position, rng: &mut ChaCha8Rng, rules: &Rules) -> u32 {
+fn jail(grid: &mut Grid, group: u8, cell: Position, rng: &mut ChaCha8Rng, rules: &Rules) -> u32 {
     let term = draw_jail_term(&rules.jail_term, rng);
-    c.state = CitizenState::Jailed;
-    c.jail_left = term;
-    c.home = cell;
     if rules.jailed_keep_cell {
-        grid.set_flags(cell, citizen_flags(c.group, false) | JAILED);
+        grid.set_flags(cell, citizen_flags(group, false) | JAILED);
     } else {
         grid.clear(cell);
     }
@@ -540,6 +581,7 @@ pub(crate) fn arrest_one<F: QueryFilter>(
 ) -> Option<(Position, Entity, u32)> {
     let (cell, suspect) = pick_suspect(grid, rng, groups, centre, shape)?;
     let (_, mut c) = citizens.get_mut(suspect).ok()?;
-    let term = jail(grid, &mut c, cell, rng, rules);
+    let term = jail(grid, c.group, cell, rng, rules);
+    (c.state, c.jail_left, c.home) = (CitizenState::Jailed, term, cell);
     Some((cell, suspect, term))
 }

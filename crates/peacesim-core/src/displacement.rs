@@ -1,7 +1,6 @@
 //! Displacement: civilians flee recent violence and hunger towards safer cells and camps, move on with the
 //! Flee model's move chances, and go home when it is safe again.
 
-use crate::civilians::Citizen;
 use crate::conflict::Conflict;
 use crate::events::{Event, EventKind, EventLog};
 use crate::food::FoodState;
@@ -80,7 +79,8 @@ pub(crate) fn displacement_step(
     log: &mut EventLog,
     actor: impl Fn() -> Option<u32>,
     pos: &mut Position,
-    c: &mut Citizen,
+    displaced: &mut bool,
+    origin: &mut Position,
 ) -> bool {
     let rules = cx.rules;
     let here = grid.index(*pos);
@@ -101,7 +101,7 @@ pub(crate) fn displacement_step(
         value,
         detail: String::new(),
     };
-    if !c.displaced {
+    if !*displaced {
         let p = if in_conflict {
             rules.conflict_move
         } else if insecurity(here) >= rules.flee_hunger {
@@ -115,8 +115,8 @@ pub(crate) fn displacement_step(
         let Some(to) = choose_refuge(grid, conflict, rules, cx.shape, insecurity_of, rng, *pos, false) else {
             return false;
         };
-        c.origin = *pos;
-        c.displaced = true;
+        *origin = *pos;
+        *displaced = true;
         grid.relocate(*pos, to);
         *pos = to;
         conflict.tally.flights += 1;
@@ -124,17 +124,17 @@ pub(crate) fn displacement_step(
         return true;
     }
     // Displaced: go home when it is safe there, else move on with the Flee model's chances.
-    let origin = grid.index(c.origin);
-    if f64::from(conflict.heat[origin]) < rules.return_violence
-        && insecurity(origin) < rules.flee_hunger
+    let origin_index = grid.index(*origin);
+    if f64::from(conflict.heat[origin_index]) < rules.return_violence
+        && insecurity(origin_index) < rules.flee_hunger
         && rules.return_rate > 0.0
         && rng.random_bool(rules.return_rate)
     {
-        let home = if grid.is_empty(c.origin) { Some(c.origin) } else { grid.random_empty_in(c.origin, cx.shape, rng) };
+        let home = if grid.is_empty(*origin) { Some(*origin) } else { grid.random_empty_in(*origin, cx.shape, rng) };
         if let Some(home) = home {
             grid.relocate(*pos, home);
             *pos = home;
-            c.displaced = false;
+            *displaced = false;
             conflict.tally.returns += 1;
             log.push(event(EventKind::Return, home, 0.0));
             return true;
