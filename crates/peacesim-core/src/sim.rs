@@ -497,8 +497,8 @@ fn populate(world: &mut World, params: &Params, grid: &mut Grid, roster: &mut Ro
     }
 
     // Agent ids follow placement order. Citizens and members are spawned as two batches, which reserve the
-    // tables' exact sizes (spawned one by one the tables grow by doubling, and the blocks they leave behind
-    // stay resident); the draws are those of placement order either way, since members draw nothing.
+    // tables' exact sizes (spawned one by one, the tables grow by doubling); the draws are those of placement
+    // order either way, since members draw nothing.
     let first_id = roster.next_id;
     roster.next_id += placements.len() as u32;
     let populations: Vec<_> = scenario.populations.values().collect();
