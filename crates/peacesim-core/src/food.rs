@@ -147,8 +147,15 @@ pub(crate) fn update_food(
         }
     }
     food.population.iter_mut().for_each(|p| *p = 0);
-    // Storage order: integer counts do not depend on the order, and a sequential scan is cheap.
+    // Storage order: integer counts do not depend on the order, and a sequential scan is cheap. The cells
+    // come in random order: start reading the district of the citizen a few places ahead.
+    let mut ahead = citizens.iter().skip(crate::grid::SCAN_AHEAD);
     for c in &citizens {
+        if let Some(d) =
+            ahead.next().and_then(|a| food.district_of_cell.get(a.home.y as usize * width + a.home.x as usize))
+        {
+            crate::grid::prefetch(d);
+        }
         if !c.state.is_gone() {
             let d = food.district_of_cell[c.home.y as usize * width + c.home.x as usize];
             if d != u16::MAX {

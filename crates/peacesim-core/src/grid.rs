@@ -28,6 +28,10 @@ pub const FIGHTER: u8 = 1 << 3;
 /// faction, who does not deter rebellion the way the government's forces do.
 pub const IRREGULAR: u8 = 1 << 2;
 
+/// How many citizens ahead a scan in storage order (metrics, food) prefetches the per-cell data of the
+/// citizen's cell.
+pub(crate) const SCAN_AHEAD: usize = 16;
+
 /// Asks the processor to bring the cache lines holding `value` (its first and last byte: a record may
 /// straddle two lines) closer. A hint: it changes no state and cannot fault, whatever the address; on other
 /// architectures it does nothing.

@@ -215,7 +215,18 @@ pub(crate) fn record_metrics(
     let district_of =
         params.map.as_ref().filter(|_| !metrics.districts.is_empty() && !conflict.enabled).map(|m| &m.district);
     // A quiescent agent is "tense" (aggrieved but deterred) when H (1 - L) > T.
+    // The citizens come in storage order, their cells in random order: start reading the cell of the citizen
+    // a few places ahead (its recent violence and district) while this one is summed.
+    let mut ahead = citizens.iter().skip(crate::grid::SCAN_AHEAD);
     for c in &citizens {
+        if let Some(a) = ahead.next() {
+            let index = a.home.y as usize * width + a.home.x as usize;
+            if conflict.enabled {
+                conflict.touch(index);
+            } else if let Some(d) = district_of.and_then(|d| d.get(index)) {
+                crate::grid::prefetch(d);
+            }
+        }
         let column = match c.state {
             CitizenState::Quiescent => 0,
             CitizenState::Active => 1,
