@@ -774,6 +774,9 @@ fn is_civilian(f: u8) -> bool {
     f & (OCCUPIED | FORCE | JAILED | WATER) == OCCUPIED
 }
 
+/// How many turns ahead the fighters' loop reads a fighter's components and cell.
+const FIGHTERS_AHEAD: usize = 8;
+
 /// Every fighter acts once, in an order shuffled from the conflict stream: desert, fight, attack civilians,
 /// arrest (government), recruit, move, and claim the cell it ends on.
 #[allow(clippy::too_many_arguments)]
@@ -824,7 +827,20 @@ pub(crate) fn fighters_act(
         detail,
     };
     let groups = params.groups.len();
-    for &e in &order {
+    for (i, &e) in order.iter().enumerate() {
+        // Start the cache misses of a fighter a few turns ahead (its components, then its cell's flags,
+        // violence, district and peacekeeping presence) while this one acts.
+        if let Some(&ahead) = order.get(i + FIGHTERS_AHEAD)
+            && let Ok((p, _)) = fighters.get(ahead)
+        {
+            let index = grid.index(*p);
+            grid.touch(*p);
+            c.touch(index);
+            if let (Some(near), Some(guard)) = (pk.near.get(index), pk.guard.get(index)) {
+                crate::grid::prefetch(near);
+                crate::grid::prefetch(guard);
+            }
+        }
         let Ok((pos, fighter)) = fighters.get(e) else { continue };
         if !fighter.alive {
             continue;
