@@ -555,3 +555,32 @@ fn populate(world: &mut World, params: &Params, grid: &mut Grid, roster: &mut Ro
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bevy_ecs::resource::IsResource;
+
+    /// Every resource lives on an entity with a lower index than any agent's. bevy_ecs keeps a resource in a
+    /// sparse set whose index array is as long as its entity's index: a resource inserted after the agents
+    /// would cost 4 bytes per agent (`Simulation::new` inserts them all first).
+    #[test]
+    fn resources_come_before_agents() {
+        for name in ["epstein-run2", "haiti-minustah"] {
+            let b = peacesim_scenario::bundled::find(name).unwrap_or_else(|| panic!("no bundled scenario {name}"));
+            let s = peacesim_scenario::parse_scenario(b.text, b.path, &[]).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let mut sim = Simulation::new(&s, 1).unwrap_or_else(|e| panic!("{e}"));
+            sim.run(3);
+            let world = sim.world_mut();
+            let resources: Vec<u32> =
+                world.iter_entities().filter(|r| r.contains::<IsResource>()).map(|r| r.id().index_u32()).collect();
+            let roster = world.resource::<Roster>();
+            let first_agent = roster.citizens.iter().chain(&roster.members).map(|e| e.index_u32()).min();
+            assert!(resources.len() >= 16, "{name}: {} resources", resources.len());
+            assert!(
+                resources.iter().all(|&r| first_agent.is_some_and(|a| r < a)),
+                "{name}: resource entities {resources:?}, first agent {first_agent:?}"
+            );
+        }
+    }
+}
