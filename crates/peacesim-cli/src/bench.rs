@@ -59,6 +59,8 @@ pub(crate) fn bench(args: &BenchArgs) -> Result<(), Failure> {
     let after = memory().map(|m| m.0);
     let mut best = f64::INFINITY;
     let mut steps = 0u64;
+    // Nanoseconds per agent-step of every repetition, for the spread.
+    let mut per_step = Vec::with_capacity(args.repeat as usize);
     for _ in 0..args.repeat {
         let started = std::time::Instant::now();
         let mut counted = 0u64;
@@ -67,10 +69,14 @@ pub(crate) fn bench(args: &BenchArgs) -> Result<(), Failure> {
             sim.step();
         }
         let seconds = started.elapsed().as_secs_f64();
-        if seconds < best {
+        let ns = seconds * 1e9 / counted.max(1) as f64;
+        // The best repetition is the one with the least time per agent-step (agent counts can differ).
+        if per_step.iter().all(|&other| ns < other) {
             (best, steps) = (seconds, counted);
         }
+        per_step.push(ns);
     }
+    per_step.sort_by(f64::total_cmp);
     if !best.is_finite() || best <= 0.0 {
         return Err(Failure::Runtime(anyhow!("the timing failed")));
     }
@@ -87,6 +93,12 @@ pub(crate) fn bench(args: &BenchArgs) -> Result<(), Failure> {
     say!("agent-steps/s   {:.0}", steps as f64 / best);
     say!("ticks/s         {:.1}", args.ticks as f64 / best);
     say!("ns/agent-step   {:.1}", best * 1e9 / steps.max(1) as f64);
+    if let (Some(low), Some(high)) = (per_step.first(), per_step.last()) {
+        // The median of an even count is the mean of the middle two.
+        let n = per_step.len();
+        let median = (per_step[(n - 1) / 2] + per_step[n / 2]) / 2.0;
+        say!("spread          {low:.1} to {high:.1} ns/agent-step over {n} repetitions, median {median:.1}");
+    }
     match (before, after, memory()) {
         (Some(b), Some(a), Some((_, peak))) => {
             say!("peak memory     {:.1} MiB", peak as f64 / 1_048_576.0);

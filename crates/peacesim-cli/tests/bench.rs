@@ -16,6 +16,12 @@ fn bench_prints_throughput_and_memory() {
     for key in ["agents", "agent-steps/s", "ticks/s", "ns/agent-step"] {
         assert!(value(key) > 0.0, "{key} in\n{out}");
     }
+    // The spread runs from the best repetition (the one reported) through the median to the worst.
+    let spread = out.lines().find(|l| l.starts_with("spread")).unwrap_or_else(|| panic!("no spread in\n{out}"));
+    let numbers: Vec<f64> = spread.split_whitespace().filter_map(|w| w.parse().ok()).collect();
+    let [low, high, n, median] = numbers[..] else { panic!("{spread}") };
+    assert_eq!(format!("{low:.1}"), format!("{:.1}", value("ns/agent-step")), "{out}");
+    assert!(low <= median && median <= high && n == 2.0, "{out}");
     assert!(out.contains("peak memory") && out.contains("MiB"), "{out}");
     // Memory grows while the simulation is built: some bytes per agent and per civilian, more per civilian.
     let (per_agent, per_civilian) = (value("bytes/agent"), value("bytes/civilian"));
