@@ -216,10 +216,11 @@ pub(crate) fn record_metrics(
         params.map.as_ref().filter(|_| !metrics.districts.is_empty() && !conflict.enabled).map(|m| &m.district);
     // A quiescent agent is "tense" (aggrieved but deterred) when H (1 - L) > T.
     // The citizens come in storage order, their cells in random order: start reading the cell of the citizen
-    // a few places ahead (its recent violence and district) while this one is summed.
-    let mut ahead = citizens.iter().skip(crate::grid::SCAN_AHEAD);
+    // a few places ahead (its recent violence and district) while this one is summed. Without either table
+    // the loop reads no cell data, and looks nowhere ahead.
+    let mut ahead = (conflict.enabled || district_of.is_some()).then(|| citizens.iter().skip(crate::grid::SCAN_AHEAD));
     for c in &citizens {
-        if let Some(a) = ahead.next() {
+        if let Some(a) = ahead.as_mut().and_then(Iterator::next) {
             let index = a.home.y as usize * width + a.home.x as usize;
             if conflict.enabled {
                 conflict.touch(index);
