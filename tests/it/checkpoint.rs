@@ -262,6 +262,25 @@ fn malformed_payloads_are_reported_not_panicked_on() {
     let e = error(&s, &with_payload(&bytes, &serde_json::to_vec(&far).unwrap_or_default()));
     assert!(e.to_string().contains("out of range"), "{e}");
 
+    // The roster's citizens and the citizen entities must match one for one: a fighter listed as a
+    // citizen, a citizen listed twice, and a citizen left off the list are each refused.
+    let first_fighter = payload["roster"]["fighters"][0].clone();
+    let first_citizen = payload["roster"]["citizens"][0].clone();
+    let mut fighter = payload.clone();
+    fighter["roster"]["citizens"][0] = first_fighter.clone();
+    let e = error(&s, &with_payload(&bytes, &serde_json::to_vec(&fighter).unwrap_or_default()));
+    assert!(e.to_string().contains(&format!("roster citizen {first_fighter} is not a citizen entity")), "{e}");
+    let mut twice = payload.clone();
+    twice["roster"]["citizens"][1] = first_citizen.clone();
+    let e = error(&s, &with_payload(&bytes, &serde_json::to_vec(&twice).unwrap_or_default()));
+    assert!(e.to_string().contains(&format!("citizen entity {first_citizen} is on the roster twice")), "{e}");
+    let mut left_off = payload.clone();
+    if let Some(citizens) = left_off["roster"]["citizens"].as_array_mut() {
+        citizens.remove(0);
+    }
+    let e = error(&s, &with_payload(&bytes, &serde_json::to_vec(&left_off).unwrap_or_default()));
+    assert!(e.to_string().contains(&format!("citizen entity {first_citizen} is not on the roster")), "{e}");
+
     let mut tick = payload.clone();
     tick["tick"] = 9.into();
     let e = error(&s, &with_payload(&bytes, &serde_json::to_vec(&tick).unwrap_or_default()));

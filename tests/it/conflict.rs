@@ -3,8 +3,8 @@
 //! the same seed, so they share the initial map and every random stream the difference does not touch).
 
 use crate::{Evidence, Run, evidence, first_error, line_of, paired_t, scenario, simulation};
+use peacesim_core::Simulation;
 use peacesim_core::conflict::{Conflict, Fighter};
-use peacesim_core::{Citizen, Simulation};
 use peacesim_scenario::Scenario;
 use peacesim_scenario::conflict::{EventSpec, EventSpecKind, Relation};
 
@@ -259,8 +259,9 @@ fn the_displaced_end_up_in_less_violent_cells() {
         let conflict = world.resource::<Conflict>();
         let w = s.grid.width as usize;
         let (mut here, mut home, mut n) = (0.0, 0.0, 0);
-        for e in world.iter_entities() {
-            if let (Some(c), Some(p)) = (e.get::<Citizen>(), e.get::<peacesim_core::Position>())
+        let roster = world.resource::<peacesim_core::world::Roster>();
+        for (&e, c) in roster.citizens().iter().zip(roster.citizen_records()) {
+            if let Some(p) = world.get::<peacesim_core::Position>(e)
                 && c.displaced
                 && !c.state.is_gone()
             {

@@ -1,7 +1,7 @@
 //! Random sequential activation of the civil-violence layer: every citizen and force member acts once per
 //! tick, in an order shuffled from the run's order stream, each seeing what those before it did.
 
-use crate::civilians::{Citizen, CitizenState, LIFE_SENTENCE, arrest_ratio, grievance, is_active, net_risk};
+use crate::civilians::{Citizen, CitizenState, Civilian, LIFE_SENTENCE, arrest_ratio, grievance, is_active, net_risk};
 use crate::conflict::Conflict;
 use crate::displacement::{DisplacementContext, displacement_step};
 use crate::events::{Event, EventKind, EventLog};
@@ -14,72 +14,13 @@ use crate::peacekeeping::Peacekeeping;
 use crate::rng::{RngStreams, Stream};
 use crate::world::{AgentId, Clock, Params, Roster, Tally};
 use bevy_ecs::prelude::*;
-use bevy_ecs::query::QueryFilter;
 use peacesim_scenario::{ActivationOrder, MovementTiming, Rules};
 use rand::RngExt;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 
-type CitizenQuery<'w, 's> = Query<'w, 's, (Entity, &'static mut Position, &'static mut Citizen), Without<ForceMember>>;
-type MemberQuery<'w, 's> = Query<'w, 's, (Entity, &'static mut Position, &'static ForceMember), Without<Citizen>>;
-
-/// What a citizen's turn reads and writes of its state: its position and every field of its [`Citizen`] but
-/// the age, copied out of its components for the activation pass and the changeable ones written back after
-/// it. Its entity is the roster's entry at the same slot (read only when an event names it or it is placed on
-/// the grid), so that the record the turns touch stays small: 40 bytes.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct HotCitizen {
-    hardship: f64,
-    risk_aversion: f64,
-    pos: Position,
-    home: Position,
-    origin: Position,
-    jail_left: u32,
-    group: u8,
-    state: CitizenState,
-    displaced: bool,
-}
-
-impl HotCitizen {
-    /// The turn's copy of a citizen on `pos`.
-    fn new(pos: Position, c: &Citizen) -> Self {
-        HotCitizen {
-            hardship: c.hardship,
-            risk_aversion: c.risk_aversion,
-            pos,
-            home: c.home,
-            origin: c.origin,
-            jail_left: c.jail_left,
-            group: c.group,
-            state: c.state,
-            displaced: c.displaced,
-        }
-    }
-
-    /// Writes what a turn may change back into the citizen's components (hardship, risk aversion and group
-    /// are only read).
-    fn store(&self, pos: &mut Position, c: &mut Citizen) {
-        *pos = self.pos;
-        c.home = self.home;
-        c.origin = self.origin;
-        c.jail_left = self.jail_left;
-        c.state = self.state;
-        c.displaced = self.displaced;
-    }
-}
-
-/// A vacant slot: a roster entry whose components were not found (skipped, as a failed lookup was).
-const VACANT: HotCitizen = HotCitizen {
-    hardship: 0.0,
-    risk_aversion: 0.0,
-    pos: Position { x: 0, y: 0 },
-    home: Position { x: 0, y: 0 },
-    origin: Position { x: 0, y: 0 },
-    jail_left: 0,
-    group: 0,
-    state: CitizenState::Dead,
-    displaced: false,
-};
+type CitizenQuery<'w, 's> = Query<'w, 's, (Entity, &'static mut Position), (With<Civilian>, Without<ForceMember>)>;
+type MemberQuery<'w, 's> = Query<'w, 's, (&'static mut Position, &'static ForceMember), Without<Civilian>>;
 
 /// A force member's state for the activation pass.
 #[derive(Debug, Clone, Copy)]
@@ -97,60 +38,43 @@ const NEAR: usize = 16;
 
 /// Marks a force member's slot in the activation order.
 const MEMBER: u32 = 1 << 31;
-/// A slot no agent holds.
-const NO_SLOT: u32 = u32::MAX;
 
-/// Dense copies of the agents' state for the activation pass, reused every tick (not part of the model's
-/// state: rebuilt from the components at the start of every pass).
+/// The activation pass's dense copies of the agents' positions, and its order, reused every tick (not part of
+/// the model's state: rebuilt from the components at the start of every pass). The citizens' other state is
+/// read and written in place, in the roster.
 ///
 /// Random sequential activation visits the agents in a random order. Looking each one up by entity costs a
 /// chain of dependent reads (entity location, table, component) that miss the cache on large worlds; the
-/// pass instead copies the hot state into arrays in roster order with two sequential sweeps over the
-/// component tables (in and out), and its turns index those arrays directly.
+/// pass instead copies the positions into an array in roster order with two sequential sweeps over the
+/// component table (in and out), and its turns index that array and the roster's citizens directly.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct ActivationScratch {
-    citizens: Vec<HotCitizen>,
+    /// Each citizen's position, by roster index.
+    positions: Vec<Position>,
+    /// Each force member's state, by roster index.
     members: Vec<HotMember>,
-    /// Slot (roster index, with [`MEMBER`] for force members) per entity index.
-    slot_of: Vec<u32>,
-    /// This tick's activation order, as slots.
+    /// This tick's activation order, as slots (roster indices, with [`MEMBER`] for force members).
     order: Vec<u32>,
 }
 
+/// A citizen's position that no entity provided (an entity of the roster not yet spawned): its turn is
+/// skipped, as a failed lookup was.
+const NOWHERE: Position = Position { x: u16::MAX, y: u16::MAX };
+
 impl ActivationScratch {
-    /// The slot of an entity, if it is a citizen of this pass (`roster`: the roster's citizens).
-    #[inline]
-    fn citizen_slot(&self, entity: Entity, roster: &[Entity]) -> Option<usize> {
-        self.slot_in(entity, 0, roster)
-    }
-
-    /// The index of an entity among the force members of this pass (`roster`: the roster's members).
-    #[inline]
-    fn member_slot(&self, entity: Entity, roster: &[Entity]) -> Option<usize> {
-        self.slot_in(entity, MEMBER, roster)
-    }
-
-    /// The index of `entity` in `roster`, if its slot carries the `kind` bit (0 or [`MEMBER`]) and the roster
-    /// holds it there.
-    #[inline]
-    fn slot_in(&self, entity: Entity, kind: u32, roster: &[Entity]) -> Option<usize> {
-        let slot = *self.slot_of.get(entity.index_u32() as usize)?;
-        let index = (slot & !MEMBER) as usize;
-        (slot & MEMBER == kind && roster.get(index) == Some(&entity)).then_some(index)
-    }
-
     /// The position of the agent in an order slot.
     #[inline(always)]
     fn pos(&self, slot: u32) -> Position {
-        if slot & MEMBER == 0 { self.citizens[slot as usize].pos } else { self.members[(slot & !MEMBER) as usize].pos }
+        if slot & MEMBER == 0 { self.positions[slot as usize] } else { self.members[(slot & !MEMBER) as usize].pos }
     }
 
-    /// Prefetches an agent's record a few turns before it acts, so that the miss on it overlaps with the work
+    /// Prefetches an agent's state a few turns before it acts, so that the miss on it overlaps with the work
     /// of the turns between.
     #[inline(always)]
-    fn touch_agent(&self, slot: u32) {
+    fn touch_agent(&self, slot: u32, records: &[Citizen]) {
         if slot & MEMBER == 0 {
-            crate::grid::prefetch(&self.citizens[slot as usize]);
+            crate::grid::prefetch(&records[slot as usize]);
+            crate::grid::prefetch(&self.positions[slot as usize]);
         } else {
             crate::grid::prefetch(&self.members[(slot & !MEMBER) as usize]);
         }
@@ -161,52 +85,41 @@ impl ActivationScratch {
     #[inline(always)]
     fn touch_cell(&self, slot: u32, grid: &Grid, conflict: &Conflict) {
         let pos = self.pos(slot);
+        if pos == NOWHERE {
+            return;
+        }
         grid.touch(pos);
         if conflict.enabled {
             conflict.touch(grid.index(pos));
         }
     }
 
-    /// Copies the agents' state out of their components; slots follow the roster's order.
+    /// Copies the agents' positions out of their components; slots follow the roster's order.
     fn gather(&mut self, roster: &Roster, citizens: &CitizenQuery, members: &MemberQuery) {
-        let top = roster.citizens.iter().chain(&roster.members).map(|e| e.index_u32()).max().map_or(0, |m| m + 1);
-        self.slot_of.clear();
-        self.slot_of.resize(top as usize, NO_SLOT);
-        for (i, e) in roster.citizens.iter().enumerate() {
-            self.slot_of[e.index_u32() as usize] = i as u32;
-        }
-        for (i, e) in roster.members.iter().enumerate() {
-            self.slot_of[e.index_u32() as usize] = i as u32 | MEMBER;
-        }
-        self.citizens.clear();
-        self.citizens.resize(roster.citizens.len(), VACANT);
-        for (entity, pos, c) in citizens {
-            if let Some(slot) = self.citizen_slot(entity, &roster.citizens) {
-                self.citizens[slot] = HotCitizen::new(*pos, c);
+        self.positions.clear();
+        self.positions.resize(roster.citizens.len(), NOWHERE);
+        for (entity, pos) in citizens {
+            if let Some(slot) = roster.citizen_slot(entity) {
+                self.positions[slot] = *pos;
             }
         }
         self.members.clear();
-        self.members.resize(
-            roster.members.len(),
-            HotMember { pos: Position { x: 0, y: 0 }, force: 0, entity: Entity::PLACEHOLDER },
-        );
-        for (entity, pos, m) in members {
-            if let Some(slot) = self.member_slot(entity, &roster.members) {
-                self.members[slot] = HotMember { pos: *pos, force: m.force, entity };
-            }
-        }
+        self.members.extend(roster.members.iter().map(|&entity| match members.get(entity) {
+            Ok((pos, m)) => HotMember { pos: *pos, force: m.force, entity },
+            _ => HotMember { pos: NOWHERE, force: 0, entity: Entity::PLACEHOLDER },
+        }));
     }
 
-    /// Writes the agents' state back into their components.
+    /// Writes the agents' positions back into their components.
     fn scatter(&self, roster: &Roster, citizens: &mut CitizenQuery, members: &mut MemberQuery) {
-        for (entity, mut pos, mut c) in citizens {
-            if let Some(slot) = self.citizen_slot(entity, &roster.citizens) {
-                self.citizens[slot].store(pos.bypass_change_detection(), c.bypass_change_detection());
+        for (entity, mut pos) in citizens {
+            if let Some(slot) = roster.citizen_slot(entity) {
+                *pos.bypass_change_detection() = self.positions[slot];
             }
         }
-        for (entity, mut pos, _) in members {
-            if let Some(slot) = self.member_slot(entity, &roster.members) {
-                *pos.bypass_change_detection() = self.members[slot].pos;
+        for m in &self.members {
+            if let Ok((mut pos, _)) = members.get_mut(m.entity) {
+                *pos.bypass_change_detection() = m.pos;
             }
         }
     }
@@ -228,8 +141,9 @@ struct Turn<'a, 'w, 's> {
     ids: &'a Query<'w, 's, &'static AgentId>,
     /// Police of peacekeeping missions, counted as cops.
     peacekeeping: &'a Peacekeeping,
-    /// The roster's citizens: the entity of each citizen slot.
-    roster: &'a [Entity],
+    /// The roster (its citizens' states taken out for the pass): the entity of each citizen slot, and the
+    /// slot of a citizen's entity.
+    roster: &'a Roster,
 }
 
 impl Turn<'_, '_, '_> {
@@ -247,7 +161,7 @@ impl Turn<'_, '_, '_> {
         if !self.log.enabled {
             return None;
         }
-        self.id(self.roster[slot])
+        self.id(self.roster.citizens[slot])
     }
 }
 
@@ -269,6 +183,7 @@ pub(crate) fn activate_agents(
     clock: Res<Clock>,
 ) {
     let mut scratch = std::mem::take(&mut roster.scratch);
+    let mut records = std::mem::take(&mut roster.records);
     scratch.gather(&roster, &citizens, &members);
     let mut order = std::mem::take(&mut scratch.order);
     order.clear();
@@ -298,24 +213,25 @@ pub(crate) fn activate_agents(
         food: &food,
         conflict: &mut conflict,
         peacekeeping: &peacekeeping,
-        roster: &roster.citizens,
+        roster: &roster,
     };
     for (i, &slot) in order.iter().enumerate() {
         // Start the cache misses of turns to come while this one runs (see `FAR`).
         if let Some(&far) = order.get(i + FAR) {
-            scratch.touch_agent(far);
+            scratch.touch_agent(far, &records);
         }
         if let Some(&near) = order.get(i + NEAR) {
             scratch.touch_cell(near, turn.grid, turn.conflict);
         }
         if slot & MEMBER != 0 {
-            member_turn((slot & !MEMBER) as usize, &mut turn, &mut scratch);
+            member_turn((slot & !MEMBER) as usize, &mut turn, &mut scratch, &mut records);
         } else {
-            citizen_turn(slot as usize, &mut turn, &mut scratch);
+            citizen_turn(slot as usize, &mut turn, &mut scratch, &mut records);
         }
     }
     scratch.order = order;
     scratch.scatter(&roster, &mut citizens, &mut members);
+    roster.records = records;
     roster.scratch = scratch;
 }
 
@@ -328,10 +244,13 @@ fn wander(grid: &mut Grid, pos: &mut Position, shape: &Neighbourhood, rng: &mut 
     }
 }
 
-fn citizen_turn(slot: usize, t: &mut Turn<'_, '_, '_>, s: &mut ActivationScratch) {
+fn citizen_turn(slot: usize, t: &mut Turn<'_, '_, '_>, s: &mut ActivationScratch, records: &mut [Citizen]) {
     let rules = &t.params.scenario.rules;
     let (victim_search, origin, group) = {
-        let c = &mut s.citizens[slot];
+        let (c, pos) = (&mut records[slot], &mut s.positions[slot]);
+        if *pos == NOWHERE {
+            return;
+        }
         match c.state {
             CitizenState::Dead | CitizenState::Recruited => return,
             CitizenState::Jailed => {
@@ -345,7 +264,7 @@ fn citizen_turn(slot: usize, t: &mut Turn<'_, '_, '_>, s: &mut ActivationScratch
                 // The term is served: released at this activation, then the agent acts as usual.
                 let flags = citizen_flags(c.group, false);
                 if rules.jailed_keep_cell {
-                    t.grid.set_flags(c.pos, flags);
+                    t.grid.set_flags(*pos, flags);
                 } else {
                     let shape = &t.params.citizen_vision[c.group as usize];
                     let rng = t.rngs.get(Stream::Civilians);
@@ -357,16 +276,16 @@ fn citizen_turn(slot: usize, t: &mut Turn<'_, '_, '_>, s: &mut ActivationScratch
                     };
                     // A full grid keeps the agent in jail until a cell frees up.
                     let Some(cell) = cell else { return };
-                    t.grid.place(cell, t.roster[slot], flags);
-                    c.pos = cell;
+                    t.grid.place(cell, t.roster.citizens[slot], flags);
+                    *pos = cell;
                 }
                 c.state = CitizenState::Quiescent;
                 t.tally.releases += 1;
                 t.log.push(Event {
                     tick: t.tick,
                     kind: EventKind::Release,
-                    x: Some(c.pos.x),
-                    y: Some(c.pos.y),
+                    x: Some(pos.x),
+                    y: Some(pos.y),
                     actor: t.citizen_id(slot),
                     target: None,
                     value: 0.0,
@@ -388,30 +307,20 @@ fn citizen_turn(slot: usize, t: &mut Turn<'_, '_, '_>, s: &mut ActivationScratch
                 tick: t.tick,
             };
             let ids = t.ids;
-            let roster = t.roster;
-            let actor = || ids.get(roster[slot]).ok().map(|id| id.0);
+            let entity = t.roster.citizens[slot];
+            let actor = || ids.get(entity).ok().map(|id| id.0);
             let rng = t.rngs.get(Stream::Displacement);
-            if displacement_step(
-                &cx,
-                t.grid,
-                t.conflict,
-                rng,
-                t.log,
-                actor,
-                &mut c.pos,
-                &mut c.displaced,
-                &mut c.origin,
-            ) {
+            if displacement_step(&cx, t.grid, t.conflict, rng, t.log, actor, pos, &mut c.displaced, &mut c.origin) {
                 moves = false;
             }
         }
         if moves && rules.movement_timing == MovementTiming::BeforeActing {
-            wander(t.grid, &mut c.pos, shape, t.rngs.get(Stream::Civilians));
+            wander(t.grid, pos, shape, t.rngs.get(Stream::Civilians));
         }
 
         // Net risk is never negative, so an agent whose grievance does not exceed the threshold stays
         // quiescent whatever it sees: skip looking around (same decision, less work).
-        let index = t.grid.index(c.pos);
+        let index = t.grid.index(*pos);
         let g_value = if t.conflict.enabled {
             let d = t.conflict.district_of_cell[index];
             let hardship = t.conflict.hardship_in(t.food.hardship_in(c.hardship, d), index, d);
@@ -421,7 +330,7 @@ fn citizen_turn(slot: usize, t: &mut Turn<'_, '_, '_>, s: &mut ActivationScratch
         };
         let (active, p) = if g_value > rules.threshold {
             // Look around: security forces, and actives of the agent's own group, within vision.
-            let (mut forces, actives) = t.grid.count_forces_and_actives(c.pos, shape, c.group);
+            let (mut forces, actives) = t.grid.count_forces_and_actives(*pos, shape, c.group);
             if t.peacekeeping.enabled {
                 // Police of a peacekeeping mission nearby count as cops.
                 forces += t.peacekeeping.cops_at(index);
@@ -434,14 +343,14 @@ fn citizen_turn(slot: usize, t: &mut Turn<'_, '_, '_>, s: &mut ActivationScratch
         };
         if active != (c.state == CitizenState::Active) {
             c.state = if active { CitizenState::Active } else { CitizenState::Quiescent };
-            t.grid.set_flags(c.pos, citizen_flags(c.group, active));
+            t.grid.set_flags(*pos, citizen_flags(c.group, active));
             if active {
                 t.tally.activations += 1;
                 t.log.push(Event {
                     tick: t.tick,
                     kind: EventKind::Activation,
-                    x: Some(c.pos.x),
-                    y: Some(c.pos.y),
+                    x: Some(pos.x),
+                    y: Some(pos.y),
                     actor: t.citizen_id(slot),
                     target: None,
                     value: p,
@@ -450,12 +359,12 @@ fn citizen_turn(slot: usize, t: &mut Turn<'_, '_, '_>, s: &mut ActivationScratch
             }
         }
         if moves && rules.movement_timing == MovementTiming::AfterActing && !(active && rules.actives_kill) {
-            wander(t.grid, &mut c.pos, shape, t.rngs.get(Stream::Civilians));
-            c.home = c.pos;
+            wander(t.grid, pos, shape, t.rngs.get(Stream::Civilians));
+            c.home = *pos;
             return;
         }
-        c.home = c.pos;
-        (active && rules.actives_kill, c.pos, c.group)
+        c.home = *pos;
+        (active && rules.actives_kill, *pos, c.group)
     };
 
     if victim_search {
@@ -469,9 +378,9 @@ fn citizen_turn(slot: usize, t: &mut Turn<'_, '_, '_>, s: &mut ActivationScratch
             let k = rng.random_range(0..n);
             if let Some(cell) = t.grid.nth(origin, shape, k, is_victim).map(|i| t.grid.position(i))
                 && let Some(victim) = t.grid.occupant(cell)
-                && let Some(v) = s.citizen_slot(victim, t.roster)
+                && let Some(v) = t.roster.citizen_slot(victim)
             {
-                let v = &mut s.citizens[v];
+                let v = &mut records[v];
                 v.state = CitizenState::Dead;
                 t.grid.clear(cell);
                 t.tally.killed[v.group as usize] += 1;
@@ -489,14 +398,14 @@ fn citizen_turn(slot: usize, t: &mut Turn<'_, '_, '_>, s: &mut ActivationScratch
             }
         }
         if t.params.citizen_movement[group as usize] && rules.movement_timing == MovementTiming::AfterActing {
-            let c = &mut s.citizens[slot];
-            wander(t.grid, &mut c.pos, shape, t.rngs.get(Stream::Civilians));
-            c.home = c.pos;
+            let pos = &mut s.positions[slot];
+            wander(t.grid, pos, shape, t.rngs.get(Stream::Civilians));
+            records[slot].home = *pos;
         }
     }
 }
 
-fn member_turn(slot: usize, t: &mut Turn<'_, '_, '_>, s: &mut ActivationScratch) {
+fn member_turn(slot: usize, t: &mut Turn<'_, '_, '_>, s: &mut ActivationScratch, records: &mut [Citizen]) {
     let rules = &t.params.scenario.rules;
     let HotMember { pos, force, entity } = &mut s.members[slot];
     let (f, entity) = (*force as usize, *entity);
@@ -512,9 +421,9 @@ fn member_turn(slot: usize, t: &mut Turn<'_, '_, '_>, s: &mut ActivationScratch)
     // Arrest one random active citizen within vision.
     let rng = t.rngs.get(Stream::Forces);
     if let Some((cell, suspect)) = pick_suspect(t.grid, rng, t.params.groups.len(), centre, shape)
-        && let Some(target) = s.citizen_slot(suspect, t.roster)
+        && let Some(target) = t.roster.citizen_slot(suspect)
     {
-        let c = &mut s.citizens[target];
+        let c = &mut records[target];
         let term = jail(t.grid, c.group, cell, rng, rules);
         (c.state, c.jail_left, c.home) = (CitizenState::Jailed, term, cell);
         t.tally.arrests += 1;
@@ -569,10 +478,13 @@ fn jail(grid: &mut Grid, group: u8, cell: Position, rng: &mut ChaCha8Rng, rules:
 }
 
 /// Jails one uniformly random active citizen within `shape` around `centre`, drawing the term from `rng`;
-/// returns its cell, its entity and the term.
-pub(crate) fn arrest_one<F: QueryFilter>(
+/// returns its cell, its entity and the term. `visible`: how many of the roster's citizens the caller can
+/// see (those it spawned itself are not yet in the world).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn arrest_one(
     grid: &mut Grid,
-    citizens: &mut Query<(&'static mut Position, &'static mut Citizen), F>,
+    roster: &mut Roster,
+    visible: usize,
     rng: &mut ChaCha8Rng,
     rules: &Rules,
     groups: usize,
@@ -580,7 +492,8 @@ pub(crate) fn arrest_one<F: QueryFilter>(
     shape: &Neighbourhood,
 ) -> Option<(Position, Entity, u32)> {
     let (cell, suspect) = pick_suspect(grid, rng, groups, centre, shape)?;
-    let (_, mut c) = citizens.get_mut(suspect).ok()?;
+    let slot = roster.citizen_slot(suspect).filter(|&i| i < visible)?;
+    let c = &mut roster.records[slot];
     let term = jail(grid, c.group, cell, rng, rules);
     (c.state, c.jail_left, c.home) = (CitizenState::Jailed, term, cell);
     Some((cell, suspect, term))

@@ -24,7 +24,7 @@
 //!
 //! Aid is conserved: supplied (initial stocks included) = delivered + looted + in transit + in depots.
 
-use crate::civilians::Citizen;
+use crate::civilians::Civilian;
 use crate::conflict::{Conflict, Fighter, UNCONTROLLED};
 use crate::events::{Event, EventKind, EventLog};
 use crate::food::FoodState;
@@ -306,13 +306,13 @@ type ConvoyQuery<'w, 's> = Query<
     'w,
     's,
     (&'static mut Convoy, &'static mut Position),
-    (Without<Unit>, Without<Citizen>, Without<Fighter>, Without<Agency>),
+    (Without<Unit>, Without<Civilian>, Without<Fighter>, Without<Agency>),
 >;
 type EscortQuery<'w, 's> = Query<
     'w,
     's,
     (&'static mut Unit, &'static mut Position),
-    (Without<Convoy>, Without<Citizen>, Without<Fighter>, Without<Agency>),
+    (Without<Convoy>, Without<Civilian>, Without<Fighter>, Without<Agency>),
 >;
 
 /// The aid phase: supplies, assessment, dispatch, escorts, movement, risks and deliveries.

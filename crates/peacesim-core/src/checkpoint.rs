@@ -41,7 +41,7 @@
 //! agents' activation orders) start empty.
 
 use crate::aid::{Agency, AidState, AidTally, Convoy};
-use crate::civilians::{Citizen, CitizenState};
+use crate::civilians::{Citizen, CitizenState, Civilian};
 use crate::conflict::{Ceasefire, Conflict, ConflictTally, FactionState, Fighter};
 use crate::events::{Event, EventKind, EventLog};
 use crate::food::FoodState;
@@ -678,12 +678,26 @@ impl Refs {
     }
 }
 
+/// What a checkpoint writes for a citizen entity missing from the roster (never, by the roster's invariant:
+/// a restore rejects such a checkpoint).
+const MISSING_CITIZEN: Citizen = Citizen {
+    group: u8::MAX,
+    hardship: f64::NAN,
+    risk_aversion: f64::NAN,
+    state: CitizenState::Dead,
+    jail_left: 0,
+    age: 0,
+    home: Position { x: u16::MAX, y: u16::MAX },
+    displaced: false,
+    origin: Position { x: u16::MAX, y: u16::MAX },
+};
+
 /// The component bits of an entity, and how many of its components a checkpoint knows.
 fn kinds_of(e: &EntityRef<'_>) -> (u16, usize) {
     let flags = [
         (e.contains::<AgentId>(), HAS_ID),
         (e.contains::<Position>(), HAS_POSITION),
-        (e.contains::<Citizen>(), HAS_CITIZEN),
+        (e.contains::<Civilian>(), HAS_CITIZEN),
         (e.contains::<ForceMember>(), HAS_MEMBER),
         (e.contains::<Fighter>(), HAS_FIGHTER),
         (e.contains::<Unit>(), HAS_UNIT),
@@ -733,7 +747,7 @@ fn canonical_entities(world: &World) -> Vec<Entity> {
                 "{:?}",
                 (
                     r.get::<Position>(),
-                    r.get::<Citizen>(),
+                    roster.citizen(r.id()),
                     r.get::<ForceMember>(),
                     r.get::<Fighter>(),
                     r.get::<Unit>(),
@@ -765,6 +779,7 @@ fn write_entities(world: &World, order: &[Entity], refs: &Refs) -> Entities {
         agencies: Vec::new(),
         convoys: Vec::new(),
     };
+    let roster = world.resource::<Roster>();
     for &e in order {
         let Ok(r) = world.get_entity(e) else { continue };
         let (kinds, known) = kinds_of(&r);
@@ -780,8 +795,10 @@ fn write_entities(world: &World, order: &[Entity], refs: &Refs) -> Entities {
         if let Some(p) = r.get::<Position>() {
             out.positions.extend([p.x, p.y]);
         }
-        if let Some(c) = r.get::<Citizen>() {
-            let Citizen { group, hardship, risk_aversion, state, jail_left, age, home, displaced, origin } = *c;
+        if r.contains::<Civilian>() {
+            // Every citizen's entity is on the roster until it is despawned.
+            let c = roster.citizen(e).copied().unwrap_or(MISSING_CITIZEN);
+            let Citizen { group, hardship, risk_aversion, state, jail_left, age, home, displaced, origin } = c;
             out.citizens.push(CitizenRow(
                 group,
                 hardship.to_bits(),
@@ -1262,7 +1279,8 @@ pub(crate) fn write(world: &World, seed: u64, scenario: &Scenario) -> Vec<u8> {
         })
         .collect();
     let (flags, occupant) = world.resource::<Grid>().cell_state();
-    let Roster { citizens, members, fighters, next_id, scratch: _ } = world.resource::<Roster>();
+    let roster = world.resource::<Roster>();
+    let (citizens, members, fighters, next_id) = (&roster.citizens, &roster.members, &roster.fighters, &roster.next_id);
     let Tally { arrests, releases, activations, kills, births, deaths, killed, removed, any_died } =
         world.resource::<Tally>().clone();
     // Names and the drought column are decided at setup from the scenario file, which restore rebuilds.
@@ -1539,6 +1557,8 @@ pub(crate) fn apply(world: &mut World, p: Payload) -> Result<(), CheckpointError
 
     let (mut ids, mut positions) = (ents.ids.iter(), ents.positions.chunks_exact(2));
     let (mut citizens, mut members, mut fighters) = (ents.citizens.iter(), ents.members.iter(), ents.fighters.iter());
+    // The citizens' states, by entity; they go to the roster with its list of citizens.
+    let mut records: Vec<Option<Citizen>> = vec![None; n];
     let (mut units, mut missions, mut contingents) = (ents.units.iter(), ents.missions.iter(), ents.contingents.iter());
     let (mut agencies, mut convoys) = (ents.agencies.iter(), ents.convoys.iter());
     let short = || malformed("an entity table is shorter than its entities");
@@ -1556,7 +1576,8 @@ pub(crate) fn apply(world: &mut World, p: Payload) -> Result<(), CheckpointError
             let c = citizens.next().ok_or_else(short)?;
             let CitizenRow(group, hardship, risk_aversion, state, jail_left, age, home, displaced, origin) = *c;
             ensure((group as usize) < bounds.groups, || format!("citizen group {group} does not exist"))?;
-            entity.insert(Citizen {
+            entity.insert(Civilian);
+            records[i] = Some(Citizen {
                 group,
                 hardship: f(hardship),
                 risk_aversion: f(risk_aversion),
@@ -1694,13 +1715,24 @@ pub(crate) fn apply(world: &mut World, p: Payload) -> Result<(), CheckpointError
     let restored = world.resource_mut::<Grid>().restore_cells(&p.grid.flags, occupant);
     ensure(restored, || "the grid's size is not the scenario's".to_owned())?;
 
-    let roster = Roster {
-        citizens: refs.list(&p.roster.citizens)?,
-        members: refs.list(&p.roster.members)?,
-        fighters: refs.list(&p.roster.fighters)?,
-        next_id: p.roster.next_id,
-        scratch: Default::default(),
-    };
+    // Every citizen is on the roster once, and every entry of its citizens is a citizen.
+    let citizen_entities = refs.list(&p.roster.citizens)?;
+    let mut listed = vec![false; n];
+    let mut citizen_records = Vec::with_capacity(p.roster.citizens.len());
+    for &r in &p.roster.citizens {
+        let i = usize::try_from(r).ok().filter(|&i| records.get(i).is_some_and(Option::is_some));
+        let i = i.ok_or_else(|| malformed(format!("roster citizen {r} is not a citizen entity")))?;
+        ensure(!listed[i], || format!("citizen entity {i} is on the roster twice"))?;
+        listed[i] = true;
+        citizen_records.extend(records[i]);
+    }
+    let unlisted = records.iter().zip(&listed).position(|(c, &l)| c.is_some() && !l);
+    ensure(unlisted.is_none(), || format!("citizen entity {} is not on the roster", unlisted.unwrap_or(0)))?;
+    let mut roster = Roster::default();
+    roster.members = refs.list(&p.roster.members)?;
+    roster.fighters = refs.list(&p.roster.fighters)?;
+    roster.next_id = p.roster.next_id;
+    roster.set_citizens(citizen_entities, citizen_records);
     world.insert_resource(roster);
 
     let t = &p.tally;

@@ -42,8 +42,14 @@ impl CitizenState {
 /// Jail term meaning "never released".
 pub const LIFE_SENTENCE: u32 = u32::MAX;
 
-/// A civilian agent (Epstein's "agent"; a household or block of people in later scenarios).
-#[derive(Component, Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+/// Marks a civilian agent's entity (which also holds its [`AgentId`](crate::AgentId) and
+/// [`Position`](crate::Position)); its state is a [`Citizen`] in the [`Roster`](crate::world::Roster).
+#[derive(Component, Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Civilian;
+
+/// A civilian agent's state (Epstein's "agent"; a household or block of people in later scenarios), kept in
+/// the [`Roster`](crate::world::Roster) in id order beside the agent's entity.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Citizen {
     /// Index of its population (ethnic group), in the scenario's sorted population order.
     pub group: u8,

@@ -5,7 +5,7 @@
 //! ([`Conflict::enabled`]), so the classic Epstein scenarios run exactly as before.
 
 use crate::activation::arrest_one;
-use crate::civilians::{Citizen, CitizenState, LIFE_SENTENCE, grievance};
+use crate::civilians::{Citizen, CitizenState, Civilian, LIFE_SENTENCE, grievance};
 use crate::events::{Event, EventKind, EventLog};
 use crate::food::FoodState;
 use crate::grid::{
@@ -550,7 +550,6 @@ pub(crate) fn remove_fighters(mut commands: Commands, fighters: Query<&Fighter>,
 /// cohesion recovers, political shocks strike and ceasefires expire or break.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn update_conflict(
-    citizens: Query<&Citizen>,
     mut fighters: Query<(&'static mut Fighter, &'static Position)>,
     mut conflict: ResMut<Conflict>,
     food: Res<FoodState>,
@@ -585,7 +584,7 @@ pub(crate) fn update_conflict(
     if food.population.len() == c.residents.len() {
         c.residents.copy_from_slice(&food.population);
     } else {
-        for citizen in &citizens {
+        for citizen in roster.citizen_records() {
             if !citizen.state.is_gone() {
                 let d = c.district_of_cell[citizen.home.y as usize * c.width + citizen.home.x as usize];
                 if d != u16::MAX {
@@ -759,13 +758,7 @@ type FighterQuery<'w, 's> = Query<
     'w,
     's,
     (&'static mut Position, &'static mut Fighter),
-    (Without<Citizen>, Without<crate::forces::ForceMember>),
->;
-type CivilianQuery<'w, 's> = Query<
-    'w,
-    's,
-    (&'static mut Position, &'static mut Citizen),
-    (Without<Fighter>, Without<crate::forces::ForceMember>),
+    (Without<Civilian>, Without<crate::forces::ForceMember>),
 >;
 
 /// Whether flags show a free civilian (not jailed, not armed, not water).
@@ -783,7 +776,6 @@ const FIGHTERS_AHEAD: usize = 8;
 pub(crate) fn fighters_act(
     mut commands: Commands,
     mut fighters: FighterQuery,
-    mut citizens: CivilianQuery,
     ids: Query<&'static AgentId>,
     mut conflict: ResMut<Conflict>,
     mut grid: ResMut<Grid>,
@@ -827,6 +819,8 @@ pub(crate) fn fighters_act(
         detail,
     };
     let groups = params.groups.len();
+    // The citizens in the world: those deserters become during this loop are spawned after it.
+    let visible = roster.citizens.len();
     for (i, &e) in order.iter().enumerate() {
         // Start the cache misses of a fighter a few turns ahead (its components, then its cell's flags,
         // violence, district and peacekeeping presence) while this one acts.
@@ -871,11 +865,11 @@ pub(crate) fn fighters_act(
             }
             grid.clear(at);
             let new = match id {
-                Some(id) => commands.spawn((id, at, citizen)).id(),
-                None => commands.spawn((at, citizen)).id(),
+                Some(id) => commands.spawn((id, at, Civilian)).id(),
+                None => commands.spawn((at, Civilian)).id(),
             };
             grid.place(at, new, citizen_flags(citizen.group, false));
-            roster.citizens.push(new);
+            roster.push_citizen(new, citizen);
             c.factions[f].fighters -= 1;
             c.tally.desertions += 1;
             log.push(ev(EventKind::Desertion, at, id, None, 0.0, c.factions[f].name.clone()));
@@ -1024,8 +1018,9 @@ pub(crate) fn fighters_act(
                         acted = true;
                     } else if let Some(cell) = cell
                         && let Some(victim) = grid.occupant(cell)
-                        && let Ok((_, mut v)) = citizens.get_mut(victim)
+                        && let Some(v) = roster.citizen_slot(victim).filter(|&v| v < visible)
                     {
+                        let v = &mut roster.records[v];
                         if let Some(pr) = pk_rules {
                             pk.fresh.push((cell, IncidentKind::CivilianKilled));
                             if pk.guard[grid.index(cell)] > 0.0 && vd != u16::MAX {
@@ -1059,7 +1054,9 @@ pub(crate) fn fighters_act(
             if !acted && government {
                 // The government's fighters arrest active citizens as Epstein's cops do.
                 let srules = &scenario.rules;
-                if let Some((cell, suspect, term)) = arrest_one(grid, &mut citizens, rng, srules, groups, at, shape) {
+                if let Some((cell, suspect, term)) =
+                    arrest_one(grid, &mut roster, visible, rng, srules, groups, at, shape)
+                {
                     tally.arrests += 1;
                     let value = if term == LIFE_SENTENCE { -1.0 } else { f64::from(term) };
                     log.push(ev(EventKind::Arrest, cell, id_of(e), id_of(suspect), value, String::new()));
@@ -1074,8 +1071,9 @@ pub(crate) fn fighters_act(
                     let k = rng.random_range(0..n);
                     if let Some(cell) = grid.nth(at, shape, k, is_civilian).map(|i| grid.position(i))
                         && let Some(person) = grid.occupant(cell)
-                        && let Ok((_, mut v)) = citizens.get_mut(person)
+                        && let Some(slot) = roster.citizen_slot(person).filter(|&v| v < visible)
                     {
+                        let v = roster.records[slot];
                         let index = grid.index(cell);
                         let hardship = c.hardship(food.hardship(v.hardship, index), index);
                         let legitimacy = c.legitimacy(scenario.rules.legitimacy, index);
@@ -1084,7 +1082,7 @@ pub(crate) fn fighters_act(
                         // recruits loyalists (neither).
                         let rebel = v.state == CitizenState::Active || aggrieved;
                         if rebel != government {
-                            v.state = CitizenState::Recruited;
+                            roster.records[slot].state = CitizenState::Recruited;
                             tally.removed += 1;
                             let recruit = Fighter {
                                 faction: me.faction,

@@ -1,7 +1,7 @@
 //! Demography (Epstein's Model II): ageing, death at the maximum age, and cloning onto empty cells; and
 //! removal of the dead from the world.
 
-use crate::civilians::{Citizen, CitizenState};
+use crate::civilians::{Citizen, CitizenState, Civilian};
 use crate::events::{Event, EventKind, EventLog};
 use crate::grid::{Grid, Position, citizen_flags};
 use crate::rng::{RngStreams, Stream};
@@ -11,29 +11,22 @@ use rand::RngExt;
 
 /// Despawns citizens that died last tick and drops them from the roster (run first in a tick, so that
 /// metrics and state hashes of the tick they died in still see them as dead).
-pub(crate) fn remove_dead(
-    mut commands: Commands,
-    citizens: Query<&Citizen>,
-    mut roster: ResMut<Roster>,
-    tally: Res<Tally>,
-) {
+pub(crate) fn remove_dead(mut commands: Commands, mut roster: ResMut<Roster>, tally: Res<Tally>) {
     if !tally.any_died {
         return;
     }
-    roster.citizens.retain(|&e| match citizens.get(e) {
-        Ok(c) if c.state.is_gone() => {
-            commands.entity(e).despawn();
-            false
-        }
-        _ => true,
-    });
+    let mut gone = Vec::new();
+    roster.retain_citizens(|c| !c.state.is_gone(), &mut gone);
+    for e in gone {
+        commands.entity(e).despawn();
+    }
 }
 
 /// Ages every citizen; the old die, and free citizens clone with the scenario's probability.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn age_and_reproduce(
     mut commands: Commands,
-    mut citizens: Query<(&AgentId, &Position, &mut Citizen)>,
+    citizens: Query<(&AgentId, &Position), With<Civilian>>,
     mut grid: ResMut<Grid>,
     mut rngs: ResMut<RngStreams>,
     mut roster: ResMut<Roster>,
@@ -47,7 +40,8 @@ pub(crate) fn age_and_reproduce(
     let existing = roster.citizens.len();
     for i in 0..existing {
         let entity = roster.citizens[i];
-        let Ok((id, pos, mut c)) = citizens.get_mut(entity) else { continue };
+        let Ok((id, pos)) = citizens.get(entity) else { continue };
+        let c = &mut roster.records[i];
         if c.state.is_gone() {
             continue;
         }
@@ -79,7 +73,6 @@ pub(crate) fn age_and_reproduce(
         }
         let shape = &params.citizen_vision[c.group as usize];
         let Some(cell) = grid.random_empty_in(*pos, shape, rng) else { continue };
-        let child_id = roster.allocate_id();
         let child = Citizen {
             state: CitizenState::Quiescent,
             jail_left: 0,
@@ -89,9 +82,10 @@ pub(crate) fn age_and_reproduce(
             origin: cell,
             ..*c
         };
-        let e = commands.spawn((child_id, cell, child)).id();
-        grid.place(cell, e, citizen_flags(c.group, false));
-        roster.citizens.push(e);
+        let child_id = roster.allocate_id();
+        let e = commands.spawn((child_id, cell, Civilian)).id();
+        grid.place(cell, e, citizen_flags(child.group, false));
+        roster.push_citizen(e, child);
         tally.births += 1;
         log.push(Event {
             tick: clock.tick,

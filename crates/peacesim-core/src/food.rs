@@ -2,11 +2,10 @@
 //! citizens; the shortfall is the district's food insecurity, which raises its citizens' hardship and so
 //! their grievance (Epstein's activation rule itself is unchanged).
 
-use crate::civilians::Citizen;
 use crate::events::{Event, EventKind, EventLog};
 use crate::grid::{FORCE, Grid, OCCUPIED, WATER};
 use crate::rng::{RngStreams, Stream};
-use crate::world::{Clock, Params};
+use crate::world::{Clock, Params, Roster};
 use bevy_ecs::prelude::*;
 use rand::RngExt;
 
@@ -104,7 +103,7 @@ impl FoodState {
 
 /// Produces, stores and distributes food in every district, at the start of the tick.
 pub(crate) fn update_food(
-    citizens: Query<&Citizen>,
+    roster: Res<Roster>,
     params: Res<Params>,
     mut food: ResMut<FoodState>,
     mut rngs: ResMut<RngStreams>,
@@ -147,10 +146,11 @@ pub(crate) fn update_food(
         }
     }
     food.population.iter_mut().for_each(|p| *p = 0);
-    // Storage order: integer counts do not depend on the order, and a sequential scan is cheap. The cells
-    // come in random order: start reading the district of the citizen a few places ahead.
+    // A sequential scan of the roster's citizens. The cells come in random order: start reading the district
+    // of the citizen a few places ahead.
+    let citizens = roster.citizen_records();
     let mut ahead = citizens.iter().skip(crate::grid::SCAN_AHEAD);
-    for c in &citizens {
+    for c in citizens {
         if let Some(d) =
             ahead.next().and_then(|a| food.district_of_cell.get(a.home.y as usize * width + a.home.x as usize))
         {

@@ -2,11 +2,12 @@
 //! peacekeeping units, aid convoys and this tick's incidents are), for `--record-frames`, replays and charts.
 
 use crate::aid::{AidState, Convoy};
-use crate::civilians::{Citizen, CitizenState};
+use crate::civilians::CitizenState;
 use crate::conflict::{Conflict, Fighter};
 use crate::events::{EventKind, EventLog};
 use crate::grid::{FIGHTER, FORCE, Grid, OCCUPIED, Position, WATER};
 use crate::peacekeeping::{Peacekeeping, Role, Unit};
+use crate::world::Roster;
 use bevy_ecs::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -203,9 +204,10 @@ pub(crate) fn frame(world: &World, tick: u64) -> Frame {
             CellCode::Civilian
         } as u8);
     }
+    let roster = world.resource::<Roster>();
     for (i, occupant) in occupants.into_iter().enumerate() {
         let Some(e) = occupant else { continue };
-        if let Some(c) = world.get::<Citizen>(e) {
+        if let Some(c) = roster.citizen(e) {
             let code = match c.state {
                 CitizenState::Active => CellCode::Active,
                 CitizenState::Jailed => CellCode::Jailed,

@@ -28,7 +28,7 @@ pub const FIGHTER: u8 = 1 << 3;
 /// faction, who does not deter rebellion the way the government's forces do.
 pub const IRREGULAR: u8 = 1 << 2;
 
-/// How many citizens ahead a scan in storage order (metrics, food) prefetches the per-cell data of the
+/// How many citizens ahead a scan of the roster (metrics, food) prefetches the per-cell data of the
 /// citizen's cell.
 pub(crate) const SCAN_AHEAD: usize = 16;
 

@@ -30,7 +30,7 @@ mod sim;
 pub mod world;
 
 pub use checkpoint::{CheckpointError, CheckpointHeader};
-pub use civilians::{Citizen, CitizenState};
+pub use civilians::{Citizen, CitizenState, Civilian};
 pub use events::{Event, EventKind, EventLog};
 pub use forces::ForceMember;
 pub use grid::{Grid, Neighbourhood, Position};

@@ -1,7 +1,7 @@
 //! Per-tick metrics: one row of named numbers, computed after everyone has acted.
 
 use crate::aid::{Agency, AidState};
-use crate::civilians::{Citizen, CitizenState, grievance};
+use crate::civilians::{CitizenState, grievance};
 use crate::conflict::Conflict;
 use crate::food::FoodState;
 use crate::peacekeeping::{Mission, Peacekeeping, Unit};
@@ -182,13 +182,12 @@ impl Metrics {
     }
 }
 
-/// Computes this tick's row. Iterates citizens in storage order, so every sum is an integer (hardship in
-/// 32-bit fixed point): the result does not depend on the order, and so is reproducible bit for bit.
+/// Computes this tick's row. Every sum over citizens is an integer (hardship in 32-bit fixed point): the
+/// result does not depend on the order of the citizens, and so is reproducible bit for bit.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn record_metrics(
     food: Res<FoodState>,
     conflict: Res<Conflict>,
-    citizens: Query<&Citizen>,
     roster: Res<Roster>,
     tally: Res<Tally>,
     params: Res<Params>,
@@ -215,11 +214,12 @@ pub(crate) fn record_metrics(
     let district_of =
         params.map.as_ref().filter(|_| !metrics.districts.is_empty() && !conflict.enabled).map(|m| &m.district);
     // A quiescent agent is "tense" (aggrieved but deterred) when H (1 - L) > T.
-    // The citizens come in storage order, their cells in random order: start reading the cell of the citizen
-    // a few places ahead (its recent violence and district) while this one is summed. Without either table
-    // the loop reads no cell data, and looks nowhere ahead.
+    // The citizens come in id order, their cells in random order: start reading the cell of the citizen a few
+    // places ahead (its recent violence and district) while this one is summed. Without either table the loop
+    // reads no cell data, and looks nowhere ahead.
+    let citizens = roster.citizen_records();
     let mut ahead = (conflict.enabled || district_of.is_some()).then(|| citizens.iter().skip(crate::grid::SCAN_AHEAD));
-    for c in &citizens {
+    for c in citizens {
         if let Some(a) = ahead.as_mut().and_then(Iterator::next) {
             let index = a.home.y as usize * width + a.home.x as usize;
             if conflict.enabled {

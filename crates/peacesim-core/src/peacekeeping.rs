@@ -25,7 +25,7 @@
 //! civilians or fighters: runs with and without a mission are paired by construction.
 
 use crate::activation::arrest_one;
-use crate::civilians::{Citizen, CitizenState, LIFE_SENTENCE};
+use crate::civilians::{CitizenState, Civilian, LIFE_SENTENCE};
 use crate::conflict::{Conflict, Fighter};
 use crate::events::{Event, EventKind, EventLog};
 use crate::grid::{FIGHTER, FORCE, GROUP_MASK, GROUP_SHIFT, Grid, JAILED, Neighbourhood, OCCUPIED, Position, WATER};
@@ -583,8 +583,7 @@ pub(crate) fn setup_peacekeeping(world: &mut World) {
     world.insert_resource(pk);
     // Headquarters allocates by residents: count them now (the conflict layer recounts every tick).
     let mut residents = vec![0u64; districts];
-    let mut citizens = world.query::<&Citizen>();
-    for citizen in citizens.iter(world) {
+    for citizen in world.resource::<Roster>().citizen_records() {
         if let Some(d) = map.district[citizen.home.y as usize * width + citizen.home.x as usize]
             && !citizen.state.is_gone()
         {
@@ -999,11 +998,9 @@ fn remove_empty_units(world: &mut World) {
 }
 
 type UnitQuery<'w, 's> =
-    Query<'w, 's, (&'static mut Unit, &'static mut Position), (Without<Citizen>, Without<Fighter>)>;
-type PkCitizenQuery<'w, 's> =
-    Query<'w, 's, (&'static mut Position, &'static mut Citizen), (Without<Unit>, Without<Fighter>)>;
+    Query<'w, 's, (&'static mut Unit, &'static mut Position), (Without<Civilian>, Without<Fighter>)>;
 type PkFighterQuery<'w, 's> =
-    Query<'w, 's, (&'static mut Fighter, &'static Position), (Without<Unit>, Without<Citizen>)>;
+    Query<'w, 's, (&'static mut Fighter, &'static Position), (Without<Unit>, Without<Civilian>)>;
 
 /// Chebyshev distance.
 #[inline]
@@ -1028,7 +1025,7 @@ fn may_respond(u: &Unit, c: &Contingent, mission: &Mission, d: u16) -> bool {
 pub(crate) fn peacekeepers_act(
     mut units: UnitQuery,
     mut fighters: PkFighterQuery,
-    mut citizens: PkCitizenQuery,
+    mut roster: ResMut<Roster>,
     missions: Query<&Mission>,
     contingents: Query<&Contingent>,
     ids: Query<&AgentId>,
@@ -1048,6 +1045,7 @@ pub(crate) fn peacekeepers_act(
     let tick = clock.tick;
     let pk = &mut *pk;
     let c = &mut *conflict;
+    let visible = roster.citizens.len();
     let grid = &mut *grid;
     let rng = rngs.get(Stream::Peacekeeping);
     let kents = std::mem::take(&mut pk.contingents);
@@ -1398,7 +1396,7 @@ pub(crate) fn peacekeepers_act(
                             let pick = rng.random_range(0..m);
                             if let Some(vc) = grid.nth(cell, &k.vision, pick, civilian).map(|i| grid.position(i))
                                 && let Some(person) = grid.occupant(vc)
-                                && let Ok((_, mut v)) = citizens.get_mut(person)
+                                && let Some(v) = roster.citizen_mut(person)
                             {
                                 v.state = CitizenState::Dead;
                                 grid.clear(vc);
@@ -1428,7 +1426,7 @@ pub(crate) fn peacekeepers_act(
             let capacity = (f64::from(strength) / spec.police_per_cop).round().max(1.0) as u32;
             for _ in 0..capacity {
                 let Some((cell, suspect, term)) =
-                    arrest_one(grid, &mut citizens, rng, &params.scenario.rules, groups, here, &k.vision)
+                    arrest_one(grid, &mut roster, visible, rng, &params.scenario.rules, groups, here, &k.vision)
                 else {
                     break;
                 };

@@ -1,7 +1,7 @@
 //! Scheduled events (`[[events]]`): droughts, earthquakes, coups, ceasefires, splits, reinforcements and
 //! changes of relation, applied at the start of their tick before anyone acts.
 
-use crate::civilians::{Citizen, CitizenState};
+use crate::civilians::{CitizenState, Civilian};
 use crate::conflict::{Ceasefire, Conflict, Fighter, split, transfer};
 use crate::displacement::choose_refuge;
 use crate::events::{Event, EventKind, EventLog};
@@ -18,8 +18,8 @@ use rand::RngExt;
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn apply_events(
     mut commands: Commands,
-    mut citizens: Query<(&mut Position, &mut Citizen), Without<Fighter>>,
-    mut fighters: Query<(&'static mut Fighter, &'static Position), Without<Citizen>>,
+    mut citizens: Query<&mut Position, (With<Civilian>, Without<Fighter>)>,
+    mut fighters: Query<(&'static mut Fighter, &'static Position), Without<Civilian>>,
     mut conflict: ResMut<Conflict>,
     mut food: ResMut<FoodState>,
     mut grid: ResMut<Grid>,
@@ -70,8 +70,9 @@ pub(crate) fn apply_events(
                 let (deaths, displaced) = (e.deaths.unwrap_or(0.0), e.displaced.unwrap_or(0.0));
                 let width = params.scenario.grid.width as usize;
                 let mut killed = 0u64;
-                for &entity in &roster.citizens {
-                    let Ok((mut pos, mut cz)) = citizens.get_mut(entity) else { continue };
+                let roster = &mut *roster;
+                for (&entity, cz) in roster.citizens.iter().zip(&mut roster.records) {
+                    let Ok(mut pos) = citizens.get_mut(entity) else { continue };
                     if cz.state.is_gone() || cz.state == CitizenState::Jailed {
                         continue;
                     }

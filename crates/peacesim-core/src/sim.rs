@@ -2,7 +2,7 @@
 
 use crate::activation::activate_agents;
 use crate::aid::{AidState, Convoy, aid_act, setup_aid};
-use crate::civilians::{Citizen, CitizenState};
+use crate::civilians::{Citizen, CitizenState, Civilian};
 use crate::conflict::{Conflict, Fighter, fighters_act, place_fighters, remove_fighters, update_conflict};
 use crate::demography::{age_and_reproduce, remove_dead};
 use crate::events::{Event, EventLog};
@@ -340,11 +340,9 @@ impl Simulation {
         let mut h = StateHasher::default();
         h.word(self.tick());
         let roster = self.world.resource::<Roster>();
-        for &e in &roster.citizens {
+        for (&e, c) in roster.citizens.iter().zip(&roster.records) {
             let entity = self.world.entity(e);
-            let (Some(id), Some(pos), Some(c)) =
-                (entity.get::<AgentId>(), entity.get::<Position>(), entity.get::<Citizen>())
-            else {
+            let (Some(id), Some(pos)) = (entity.get::<AgentId>(), entity.get::<Position>()) else {
                 continue;
             };
             if c.state.is_gone() {
@@ -499,19 +497,13 @@ fn populate(world: &mut World, params: &Params, grid: &mut Grid, roster: &mut Ro
     // Agent ids follow placement order. Citizens and members are spawned as two batches, which reserve the
     // tables' exact sizes (spawned one by one, the tables grow by doubling); the draws are those of placement
     // order either way, since members draw nothing.
-    let first_id = roster.next_id;
-    roster.next_id += placements.len() as u32;
+    let first_id = roster.allocate_ids(placements.len() as u32);
     let populations: Vec<_> = scenario.populations.values().collect();
     let citizen_count = placements.iter().filter(|(_, slot)| matches!(slot, Slot::Citizen(_))).count();
-    let citizens = placements
-        .iter()
-        .enumerate()
-        .filter_map(|(i, &(cell, slot))| match slot {
-            Slot::Citizen(g) => Some((i, cell, g)),
-            Slot::Member(_) => None,
-        })
-        .take(citizen_count)
-        .map(|(i, cell, g)| {
+    // The citizens' states first (their draws, in placement order), then their entities.
+    let mut records = Vec::with_capacity(citizen_count);
+    records.extend(placements.iter().filter_map(|&(cell, slot)| match slot {
+        Slot::Citizen(g) => {
             let p = populations[g as usize];
             let rng = rngs.get(Stream::Setup);
             let hardship = draw(&p.hardship, rng);
@@ -521,7 +513,7 @@ fn populate(world: &mut World, params: &Params, grid: &mut Grid, roster: &mut Ro
                 None => 0,
             };
             let pos = grid.position(cell);
-            let citizen = Citizen {
+            Some(Citizen {
                 group: g,
                 hardship,
                 risk_aversion,
@@ -531,11 +523,15 @@ fn populate(world: &mut World, params: &Params, grid: &mut Grid, roster: &mut Ro
                 home: pos,
                 displaced: false,
                 origin: pos,
-            };
-            (AgentId(first_id + i as u32), pos, citizen)
-        });
-    roster.citizens.reserve_exact(citizen_count);
-    roster.citizens.extend(world.spawn_batch(citizens));
+            })
+        }
+        Slot::Member(_) => None,
+    }));
+    let ids = placements.iter().enumerate().filter(|(_, (_, slot))| matches!(slot, Slot::Citizen(_)));
+    let bundles = ids.zip(&records).map(|((i, _), c)| (AgentId(first_id + i as u32), c.home, Civilian));
+    let mut entities = Vec::with_capacity(citizen_count);
+    entities.extend(world.spawn_batch(bundles));
+    roster.set_citizens(entities, records);
     let members = placements.iter().enumerate().filter_map(|(i, &(cell, slot))| match slot {
         Slot::Member(f) => Some((AgentId(first_id + i as u32), grid.position(cell), ForceMember { force: f })),
         Slot::Citizen(_) => None,

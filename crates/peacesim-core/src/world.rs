@@ -1,6 +1,7 @@
 //! Resources shared by every concept: the clock, live parameters, the roster of agents in stable id order,
 //! and per-tick tallies.
 
+use crate::civilians::Citizen;
 use crate::grid::Neighbourhood;
 use bevy_ecs::prelude::*;
 use peacesim_scenario::Scenario;
@@ -97,21 +98,36 @@ fn probability_table(k: f64) -> Vec<f64> {
     (0..64u32).map(|n| crate::civilians::arrest_probability(k, f64::from(n))).collect()
 }
 
-/// Every agent entity in stable id order (appended at creation, removed after death), plus scratch space
-/// reused every tick so that activation allocates nothing.
+/// Every agent entity in stable id order (appended at creation, removed after death), the citizens' state,
+/// plus scratch space reused every tick so that activation allocates nothing.
+///
+/// A citizen's state (a [`Citizen`]) lives here, in a dense array in the same order as
+/// [`Roster::citizens`], rather than as a component: the activation pass visits citizens in a random order
+/// and the scans in id order, and both index this array directly (no entity lookup, no copy in and out, and
+/// 48 bytes per citizen less than a component with its change ticks). The citizen's entity carries its
+/// [`AgentId`], its [`Position`](crate::grid::Position) and the [`Civilian`] marker.
 #[derive(Resource, Debug, Default, Clone)]
 pub struct Roster {
-    /// Citizens, in id order.
-    pub citizens: Vec<Entity>,
+    /// Citizens, in id order. Change it only through the methods below, which keep the citizens' state in
+    /// step.
+    pub(crate) citizens: Vec<Entity>,
+    /// The state of each citizen of `citizens`, at the same index.
+    pub(crate) records: Vec<Citizen>,
+    /// The index in `citizens` of each entity index that is a citizen's ([`NO_SLOT`] otherwise); an entry is
+    /// only trusted when `citizens` holds the same entity there (an index can be reused by another entity).
+    slot_of: Vec<u32>,
     /// Force members, in id order.
     pub members: Vec<Entity>,
     /// Fighters of the factions, in the order they joined (a recruit keeps the id it had as a citizen).
     pub fighters: Vec<Entity>,
     /// The next id to hand out.
     pub next_id: u32,
-    /// The activation pass's dense copies of agent state and its order, reused every tick.
+    /// The activation pass's positions and order, reused every tick.
     pub(crate) scratch: crate::activation::ActivationScratch,
 }
+
+/// A `slot_of` entry that holds no citizen.
+const NO_SLOT: u32 = u32::MAX;
 
 impl Roster {
     /// Hands out the next stable id.
@@ -119,6 +135,92 @@ impl Roster {
         let id = AgentId(self.next_id);
         self.next_id += 1;
         id
+    }
+
+    /// Hands out `n` consecutive stable ids; returns the first.
+    pub(crate) fn allocate_ids(&mut self, n: u32) -> u32 {
+        let first = self.next_id;
+        self.next_id += n;
+        first
+    }
+
+    /// The citizens' entities, in id order.
+    pub fn citizens(&self) -> &[Entity] {
+        &self.citizens
+    }
+
+    /// The citizens' state, at the same indices as [`Roster::citizens`].
+    pub fn citizen_records(&self) -> &[Citizen] {
+        &self.records
+    }
+
+    /// Appends a citizen (its entity and its state).
+    pub(crate) fn push_citizen(&mut self, entity: Entity, record: Citizen) {
+        self.set_slot(entity, self.citizens.len());
+        self.citizens.push(entity);
+        self.records.push(record);
+    }
+
+    /// Replaces every citizen (a checkpoint's): entities and states in id order, of equal lengths.
+    pub(crate) fn set_citizens(&mut self, citizens: Vec<Entity>, records: Vec<Citizen>) {
+        debug_assert_eq!(citizens.len(), records.len());
+        self.citizens = citizens;
+        self.records = records;
+        self.slot_of.clear();
+        self.reindex_from(0);
+    }
+
+    /// Keeps the citizens whose state passes `keep`, in order; returns the entities of those dropped.
+    pub(crate) fn retain_citizens(&mut self, mut keep: impl FnMut(&Citizen) -> bool, dropped: &mut Vec<Entity>) {
+        let Some(first) = self.records.iter().position(|c| !keep(c)) else { return };
+        let mut to = first;
+        for from in first..self.records.len() {
+            let record = self.records[from];
+            if from == first || !keep(&record) {
+                dropped.push(self.citizens[from]);
+                continue;
+            }
+            self.records[to] = record;
+            self.citizens[to] = self.citizens[from];
+            to += 1;
+        }
+        self.records.truncate(to);
+        self.citizens.truncate(to);
+        self.reindex_from(first);
+    }
+
+    /// Points `slot_of` at the citizens from index `first` on.
+    fn reindex_from(&mut self, first: usize) {
+        for i in first..self.citizens.len() {
+            self.set_slot(self.citizens[i], i);
+        }
+    }
+
+    fn set_slot(&mut self, entity: Entity, slot: usize) {
+        let index = entity.index_u32() as usize;
+        if self.slot_of.len() <= index {
+            self.slot_of.resize(index + 1, NO_SLOT);
+        }
+        self.slot_of[index] = slot as u32;
+    }
+
+    /// The index of a citizen's entity in [`Roster::citizens`], if it is a citizen's.
+    #[inline]
+    pub fn citizen_slot(&self, entity: Entity) -> Option<usize> {
+        let slot = *self.slot_of.get(entity.index_u32() as usize)? as usize;
+        (self.citizens.get(slot) == Some(&entity)).then_some(slot)
+    }
+
+    /// The state of a citizen, by entity.
+    #[inline]
+    pub fn citizen(&self, entity: Entity) -> Option<&Citizen> {
+        self.citizen_slot(entity).map(|i| &self.records[i])
+    }
+
+    /// The state of a citizen, by entity, to change.
+    #[inline]
+    pub(crate) fn citizen_mut(&mut self, entity: Entity) -> Option<&mut Citizen> {
+        self.citizen_slot(entity).map(|i| &mut self.records[i])
     }
 }
 
@@ -157,5 +259,73 @@ impl Tally {
         self.activations = 0;
         self.births = 0;
         self.deaths = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::civilians::CitizenState;
+    use crate::grid::Position;
+
+    fn citizen(group: u8) -> Citizen {
+        let at = Position { x: u16::from(group), y: 0 };
+        Citizen {
+            group,
+            hardship: 0.5,
+            risk_aversion: 0.5,
+            state: CitizenState::Quiescent,
+            jail_left: 0,
+            age: 0,
+            home: at,
+            displaced: false,
+            origin: at,
+        }
+    }
+
+    /// The roster finds a citizen's state by entity after pushes and removals, and never takes another
+    /// entity that reuses a removed citizen's index for it.
+    #[test]
+    fn citizens_are_found_by_entity_through_pushes_removals_and_reuse() {
+        let mut world = World::new();
+        let mut roster = Roster::default();
+        let entities: Vec<Entity> = (0..6).map(|_| world.spawn_empty().id()).collect();
+        for (g, &e) in entities.iter().enumerate() {
+            roster.push_citizen(e, citizen(g as u8));
+        }
+        for (g, &e) in entities.iter().enumerate() {
+            assert_eq!(roster.citizen_slot(e), Some(g));
+            assert_eq!(roster.citizen(e).map(|c| c.group), Some(g as u8));
+        }
+        // Drop groups 1, 2 and 4: the rest keep their order and are found at their new indices.
+        let mut gone = Vec::new();
+        roster.retain_citizens(|c| ![1, 2, 4].contains(&c.group), &mut gone);
+        assert_eq!(gone, vec![entities[1], entities[2], entities[4]]);
+        assert_eq!(roster.citizens(), &[entities[0], entities[3], entities[5]]);
+        let groups: Vec<u8> = roster.citizen_records().iter().map(|c| c.group).collect();
+        assert_eq!(groups, vec![0, 3, 5]);
+        for (i, &e) in roster.citizens().iter().enumerate() {
+            assert_eq!(roster.citizen_slot(e), Some(i));
+        }
+        for &e in &gone {
+            assert_eq!(roster.citizen_slot(e), None, "a removed citizen is not found");
+        }
+        // An entity on a removed citizen's index (a later generation) is not that citizen; pushed, it is found.
+        let old = entities[2];
+        let reused = Entity::from_index_and_generation(old.index(), old.generation().after_versions(1));
+        assert_ne!(reused, old);
+        assert_eq!(roster.citizen(reused), None);
+        roster.push_citizen(reused, citizen(7));
+        assert_eq!(roster.citizen_slot(reused), Some(3));
+        if let Some(c) = roster.citizen_mut(reused) {
+            c.state = CitizenState::Active;
+        }
+        assert_eq!(roster.citizen_records()[3].state, CitizenState::Active);
+        // Replacing every citizen re-indexes them all.
+        let (list, records) = (roster.citizens().to_vec(), roster.citizen_records().to_vec());
+        roster.set_citizens(list.into_iter().rev().collect(), records.into_iter().rev().collect());
+        assert_eq!(roster.citizen(entities[0]).map(|c| c.group), Some(0));
+        assert_eq!(roster.citizen_slot(entities[0]), Some(3));
+        assert_eq!(roster.citizen_slot(reused), Some(0));
     }
 }
