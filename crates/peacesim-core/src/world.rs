@@ -170,14 +170,15 @@ impl Roster {
         self.reindex_from(0);
     }
 
-    /// Keeps the citizens whose state passes `keep`, in order; returns the entities of those dropped.
-    pub(crate) fn retain_citizens(&mut self, mut keep: impl FnMut(&Citizen) -> bool, dropped: &mut Vec<Entity>) {
+    /// Keeps the citizens whose state passes `keep`, in order; hands the entity of each one dropped to
+    /// `dropped`.
+    pub(crate) fn retain_citizens(&mut self, mut keep: impl FnMut(&Citizen) -> bool, mut dropped: impl FnMut(Entity)) {
         let Some(first) = self.records.iter().position(|c| !keep(c)) else { return };
         let mut to = first;
         for from in first..self.records.len() {
             let record = self.records[from];
             if from == first || !keep(&record) {
-                dropped.push(self.citizens[from]);
+                dropped(self.citizens[from]);
                 continue;
             }
             self.records[to] = record;
@@ -299,7 +300,7 @@ mod tests {
         }
         // Drop groups 1, 2 and 4: the rest keep their order and are found at their new indices.
         let mut gone = Vec::new();
-        roster.retain_citizens(|c| ![1, 2, 4].contains(&c.group), &mut gone);
+        roster.retain_citizens(|c| ![1, 2, 4].contains(&c.group), |e| gone.push(e));
         assert_eq!(gone, vec![entities[1], entities[2], entities[4]]);
         assert_eq!(roster.citizens(), &[entities[0], entities[3], entities[5]]);
         let groups: Vec<u8> = roster.citizen_records().iter().map(|c| c.group).collect();
