@@ -306,9 +306,9 @@ fn citizen_turn(slot: usize, t: &mut Turn<'_, '_, '_>, s: &mut ActivationScratch
                 hunger: t.params.scenario.food.is_some(),
                 tick: t.tick,
             };
-            let ids = t.ids;
-            let entity = t.roster.citizens[slot];
-            let actor = || ids.get(entity).ok().map(|id| id.0);
+            // The entity is read only when an event names the agent (reading it costs a cache miss).
+            let (ids, citizens) = (t.ids, &t.roster.citizens);
+            let actor = || ids.get(citizens[slot]).ok().map(|id| id.0);
             let rng = t.rngs.get(Stream::Displacement);
             if displacement_step(&cx, t.grid, t.conflict, rng, t.log, actor, pos, &mut c.displaced, &mut c.origin) {
                 moves = false;
