@@ -83,17 +83,62 @@ alive() { # alive NAME PID: PID is running and is NAME
     ! grep -q '^State:[[:space:]]*Z' "/proc/$pid/status" 2>/dev/null
 }
 
-# starting NAME PID: alive, or still the launcher (bash after fork, setpriv) in the instant before it execs
-# NAME; start-up loops use this so that a slow exec is not mistaken for a daemon that died.
-starting() {
-    alive "$1" "$2" && return 0
-    local comm
-    [[ -n $2 && -r /proc/$2/comm ]] || return 1
-    comm=$(cat "/proc/$2/comm" 2>/dev/null) || return 1
-    [[ $comm == setpriv || $comm == bash ]] && ! grep -q '^State:[[:space:]]*Z' "/proc/$2/status" 2>/dev/null
+# running PID: PID has not exited (it is neither gone nor a zombie), whatever
+# program it runs at the moment. Start-up waits use this, not alive: until the
+# exec, $! is the launcher (bash after the fork, then setpriv), and it execs the
+# daemon at a moment of its own choosing, so any test of the name races with the
+# exec. (An earlier test read /proc/PID/comm twice, once for the daemon's name
+# and once more for a launcher's; an exec between the two reads, setpriv ->
+# munged, made a daemon that was starting look dead: "munged did not start" in
+# CI with munged's start-up in its log.) The state is read once, from one file.
+# $! is this shell's child, so its pid is not reused before bash reaps it, and
+# a reuse after that could only make a wait run into its timeout, never pass:
+# readiness itself is tested on the daemon's real signal (see wait_ready).
+running() {
+    local state
+    [[ -n $1 ]] || return 1
+    state=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$1/status" 2>/dev/null) || return 1
+    [[ -n $state && $state != [ZX] ]]
 }
 
 pid_of() { cat "$work/pids/$1.pid" 2>/dev/null || true; }
+
+# wait_ready TIMEOUT CHECK NAME...: wait up to TIMEOUT seconds for the command
+# CHECK to succeed; CHECK is the daemons' real readiness signal (munged answers
+# a credential request, the Slurm node is idle), not the mere existence of a
+# process. Every daemon NAME runs in the foreground (munged -F, slurmctld -D,
+# slurmd -D), so its recorded pid is the daemon itself and stays alive as long
+# as the daemon does: the wait ends early only once such a pid has really
+# exited (its exit status, from wait, goes into the message), so a slow start is
+# never taken for a death. On failure, returns 1 with the reason in $wait_error;
+# the caller prints the daemon's logs.
+wait_error=
+wait_ready() {
+    local timeout=$1 check=$2 deadline name pid rc
+    shift 2
+    deadline=$((SECONDS + timeout))
+    wait_error=
+    while :; do
+        "$check" && return 0
+        for name in "$@"; do
+            pid=$(pid_of "$name")
+            running "$pid" && continue
+            rc=0
+            wait "$pid" 2>/dev/null || rc=$?
+            wait_error="$name (pid ${pid:-none}) exited during start-up (exit status $rc)"
+            return 1
+        done
+        if ((SECONDS >= deadline)); then
+            wait_error="not ready after $timeout s"
+            for name in "$@"; do
+                pid=$(pid_of "$name")
+                wait_error+="; $name (pid $pid) is $(cat "/proc/$pid/comm" 2>/dev/null || echo gone)"
+            done
+            return 1
+        fi
+        sleep 0.2
+    done
+}
 
 stop_daemon() { # stop_daemon NAME: TERM, then KILL after 15 s
     local name=$1 pid i
@@ -199,10 +244,12 @@ if ! command -v slurmctld >/dev/null || ! command -v slurmd >/dev/null ||
             die "apt-get install slurm-wlm munge failed"
         }
 fi
-log "$(slurmctld -V), munge $(munged -V 2>&1 | awk '{print $2; exit}')"
+log "$(slurmctld -V), $(munged -V 2>&1 | awk '{print $1; exit}')"
 
 # --- 2. munge ------------------------------------------------------------------
-munge_ok() { munge -n 2>/dev/null | unmunge >/dev/null 2>&1; }
+# munged is ready when it answers: a credential encoded and decoded through its
+# socket. The timeouts bound a daemon that accepted the connection but hangs.
+munge_ok() { timeout 10 munge -n 2>/dev/null | timeout 10 unmunge >/dev/null 2>&1; }
 
 if munge_ok; then
     log "munged is already running; using it (and leaving it running)"
@@ -222,15 +269,18 @@ else
     setpriv --reuid=munge --regid=munge --init-groups /usr/sbin/munged -F \
         </dev/null >>"$work/log/munged.out" 2>&1 &
     echo $! >"$work/pids/munged.pid"
-    for ((i = 0; i < 50; i++)); do
-        munge_ok && break
-        starting munged "$(pid_of munged)" || break
-        sleep 0.2
-    done
-    if ! munge_ok; then
-        cat "$work/log/munged.out" >&2
-        tail -n 20 /var/log/munge/munged.log >&2 2>/dev/null || true
-        die "munged did not start"
+    if ! wait_ready 30 munge_ok munged; then
+        {
+            echo "----- $work/log/munged.out"
+            cat "$work/log/munged.out"
+            if [[ -s /var/log/munge/munged.log ]]; then
+                echo "----- /var/log/munge/munged.log (last 20 lines)"
+                tail -n 20 /var/log/munge/munged.log
+            fi
+            echo "----- /run/munge"
+            ls -l /run/munge
+        } >&2 2>/dev/null || true
+        die "munged did not start: $wait_error"
     fi
     log "munged running (pid $(pid_of munged))"
 fi
@@ -302,23 +352,19 @@ slurmd -D -f "$SLURM_CONF" -N "$node" </dev/null >>"$work/log/slurmd.out" 2>&1 &
 echo $! >"$work/pids/slurmd.pid"
 log "started slurmctld (pid $(pid_of slurmctld)) and slurmd (pid $(pid_of slurmd)) for node $node: CPUs=$cpus RealMemory=$real_mb"
 
-deadline=$((SECONDS + 90))
+# Slurm is ready when slurmd has registered and the node is idle. sinfo retries
+# an unreachable slurmctld for about 9 s; timeout bounds a hung one.
 state=
-while :; do
-    state=$(sinfo -h -n "$node" -o %T 2>/dev/null || true)
-    [[ $state == idle ]] && break
-    if ! starting slurmctld "$(pid_of slurmctld)" || ! starting slurmd "$(pid_of slurmd)"; then
-        daemon_logs
-        die "a Slurm daemon exited during start-up (node state: '${state:-none}')"
-    fi
-    if ((SECONDS >= deadline)); then
-        sinfo -N -l >&2 || true
-        scontrol show node "$node" >&2 || true
-        daemon_logs
-        die "node $node not idle after 90 s (state: '${state:-none}')"
-    fi
-    sleep 1
-done
+node_idle() {
+    state=$(timeout 15 sinfo -h -n "$node" -o %T 2>/dev/null || true)
+    [[ $state == idle ]]
+}
+if ! wait_ready 90 node_idle slurmctld slurmd; then
+    sinfo -N -l >&2 || true
+    scontrol show node "$node" >&2 || true
+    daemon_logs
+    die "node $node did not become idle: $wait_error (node state: '${state:-none}')"
+fi
 log "node $node is idle"
 sinfo | sed 's/^/  /'
 
