@@ -281,6 +281,14 @@ fn malformed_payloads_are_reported_not_panicked_on() {
     let e = error(&s, &with_payload(&bytes, &serde_json::to_vec(&left_off).unwrap_or_default()));
     assert!(e.to_string().contains(&format!("citizen entity {first_citizen} is not on the roster")), "{e}");
 
+    // An empty cell with flags (here the active bit without the occupied one) is refused.
+    let mut stray = payload.clone();
+    let empty = payload["grid"]["flags"].as_array().and_then(|f| f.iter().position(|v| v.as_u64() == Some(0)));
+    let empty = empty.unwrap_or_else(|| panic!("the grid has no empty cell"));
+    stray["grid"]["flags"][empty] = 4.into();
+    let e = error(&s, &with_payload(&bytes, &serde_json::to_vec(&stray).unwrap_or_default()));
+    assert!(e.to_string().contains(&format!("grid.flags: cell {empty} is empty but has flags 4")), "{e}");
+
     let mut tick = payload.clone();
     tick["tick"] = 9.into();
     let e = error(&s, &with_payload(&bytes, &serde_json::to_vec(&tick).unwrap_or_default()));

@@ -46,7 +46,7 @@ use crate::conflict::{Ceasefire, Conflict, ConflictTally, FactionState, Fighter}
 use crate::events::{Event, EventKind, EventLog};
 use crate::food::FoodState;
 use crate::forces::{ForceMember, ForceResize};
-use crate::grid::{Grid, Position};
+use crate::grid::{Grid, OCCUPIED, Position};
 use crate::metrics::Metrics;
 use crate::peacekeeping::{
     Attack, Contingent, Duty, Incident, IncidentKind, Mission, Peacekeeping, PeacekeepingTally, Report, Role, Unit,
@@ -1711,6 +1711,12 @@ pub(crate) fn apply(world: &mut World, p: Payload) -> Result<(), CheckpointError
     let cells = usize::from(bounds.width) * usize::from(bounds.height);
     same_len("grid.flags", p.grid.flags.len(), cells)?;
     same_len("grid.occupant", p.grid.occupant.len(), cells)?;
+    // An empty cell's flags are 0 (moves write into empty cells without reading their flags).
+    let stray = p.grid.flags.iter().position(|&f| f != 0 && f & OCCUPIED == 0);
+    ensure(stray.is_none(), || {
+        let i = stray.unwrap_or(0);
+        format!("grid.flags: cell {i} is empty but has flags {}", p.grid.flags[i])
+    })?;
     let occupant = p.grid.occupant.iter().map(|&r| refs.opt(r)).collect::<Result<Vec<_>, _>>()?;
     let restored = world.resource_mut::<Grid>().restore_cells(&p.grid.flags, occupant);
     ensure(restored, || "the grid's size is not the scenario's".to_owned())?;

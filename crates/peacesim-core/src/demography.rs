@@ -15,9 +15,12 @@ pub(crate) fn remove_dead(mut commands: Commands, mut roster: ResMut<Roster>, ta
     if !tally.any_died {
         return;
     }
-    roster.retain_citizens(|c| !c.state.is_gone(), |e| {
-        commands.entity(e).despawn();
-    });
+    roster.retain_citizens(
+        |c| !c.state.is_gone(),
+        |e| {
+            commands.entity(e).despawn();
+        },
+    );
 }
 
 /// Ages every citizen; the old die, and free citizens clone with the scenario's probability.

@@ -269,6 +269,29 @@ impl Grid {
         }
     }
 
+    /// Writes the flags of an empty cell (whose flags are 0: every cell left empty is written 0, and a
+    /// checkpoint with other flags on an empty cell is refused), keeping the bit planes in step. The same as
+    /// [`Grid::write`] without reading the old flags: on large worlds the destination of a move is a cache
+    /// miss, which a store alone does not wait for.
+    #[inline]
+    fn fill(&mut self, p: Position, new: u8) {
+        let i = self.index(p);
+        debug_assert_eq!(self.flags[i], 0, "cell {p:?} is not empty");
+        self.flags[i] = new;
+        let (x, y) = (p.x as usize, p.y as usize);
+        let word = y * self.words_per_row + (x >> 6);
+        let bit = 1u64 << (x & 63);
+        if is_deterrent(new) {
+            self.force_plane[word] |= bit;
+        }
+        if new & OCCUPIED != 0 {
+            self.occupied_plane[word] |= bit;
+        }
+        if is_active_citizen(new) {
+            self.active_planes[((new & GROUP_MASK) >> GROUP_SHIFT) as usize][word] |= bit;
+        }
+    }
+
     /// Calls `visit(row_index, a, b)` for each contiguous column run `a..=b` of `shape` around `centre`
     /// (centre included), wrapping on a torus and clipping on a bounded grid.
     #[inline]
@@ -473,8 +496,7 @@ impl Grid {
     #[inline]
     pub fn place(&mut self, p: Position, entity: Entity, flags: u8) {
         let i = self.index(p);
-        debug_assert!(self.flags[i] & OCCUPIED == 0, "cell {p:?} is occupied");
-        self.write(p, flags | OCCUPIED);
+        self.fill(p, flags | OCCUPIED);
         self.occupant[i] = Some(entity);
     }
 
@@ -506,7 +528,7 @@ impl Grid {
     pub fn relocate(&mut self, from: Position, to: Position) {
         let (i, j) = (self.index(from), self.index(to));
         let flags = self.flags[i];
-        self.write(to, flags);
+        self.fill(to, flags);
         self.occupant[j] = self.occupant[i];
         self.write(from, 0);
         self.occupant[i] = None;
@@ -554,11 +576,37 @@ impl Grid {
     /// the first `groups` groups within `shape` around `centre`, centre excluded: popcounts per row, then
     /// a bit select in the row that holds it.
     pub fn nth_active(&self, centre: Position, shape: &Neighbourhood, groups: usize, k: u32) -> Option<Position> {
-        if !(shape.narrow && self.words_per_row == 1) {
+        let planes = &self.active_planes[..groups];
+        if !shape.narrow {
             let in_groups = |f: u8| is_active_citizen(f) && usize::from((f & GROUP_MASK) >> GROUP_SHIFT) < groups;
             return self.nth(centre, shape, k, in_groups).map(|i| self.position(i));
         }
-        let planes = &self.active_planes[..groups];
+        if self.words_per_row > 1 {
+            // Rows of several words: each span (at most 31 columns) from the planes, in the byte scan's
+            // order (`for_each_span` visits the runs of `for_each_run`), so that the bytes of the flags,
+            // eight times the planes' memory, are not read.
+            let (stride, cx, cy) = (self.words_per_row, usize::from(centre.x), usize::from(centre.y));
+            let (mut k, mut found) = (k, None);
+            self.for_each_span(centre, shape, |y, a, b| {
+                if found.is_some() {
+                    return;
+                }
+                let mut bits = planes.iter().fold(0u64, |acc, p| acc | span_bits(p, y * stride, a, b));
+                if y == cy && (a..=b).contains(&cx) {
+                    bits &= !(1u64 << (cx - a));
+                }
+                let n = bits.count_ones();
+                if k >= n {
+                    k -= n;
+                    return;
+                }
+                for _ in 0..k {
+                    bits &= bits - 1;
+                }
+                found = Some(Position { x: (a + bits.trailing_zeros() as usize) as u16, y: y as u16 });
+            });
+            return found;
+        }
         let (w, h) = (self.width as i32, self.height as i32);
         let (cx, cy) = (i32::from(centre.x), i32::from(centre.y));
         let mut k = k;
