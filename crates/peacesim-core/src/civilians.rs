@@ -72,6 +72,24 @@ pub struct Citizen {
     pub origin: crate::grid::Position,
 }
 
+impl Citizen {
+    /// A quiescent citizen, free, at home on `at` and not displaced: as one is created (at setup, born, or
+    /// a deserter returning to civilian life).
+    pub fn new(group: u8, hardship: f64, risk_aversion: f64, age: u32, at: crate::grid::Position) -> Citizen {
+        Citizen {
+            group,
+            hardship,
+            risk_aversion,
+            state: CitizenState::Quiescent,
+            jail_left: 0,
+            age,
+            home: at,
+            displaced: false,
+            origin: at,
+        }
+    }
+}
+
 /// Grievance G = H (1 - L).
 #[inline]
 pub fn grievance(hardship: f64, legitimacy: f64) -> f64 {

@@ -849,17 +849,8 @@ pub(crate) fn fighters_act(
         let p_desert = (rules.desertion * (1.0 - c.factions[f].cohesion)).clamp(0.0, 1.0);
         if p_desert > 0.0 && rng.random_bool(p_desert) {
             let id = id_of(e);
-            let citizen = Citizen {
-                group: me.group.min(groups.saturating_sub(1) as u8),
-                hardship: me.hardship,
-                risk_aversion: me.risk_aversion,
-                state: CitizenState::Quiescent,
-                jail_left: 0,
-                age: 0,
-                home: at,
-                displaced: false,
-                origin: at,
-            };
+            let group = me.group.min(groups.saturating_sub(1) as u8);
+            let citizen = Citizen::new(group, me.hardship, me.risk_aversion, 0, at);
             if let Ok((_, mut fi)) = fighters.get_mut(e) {
                 fi.alive = false;
             }

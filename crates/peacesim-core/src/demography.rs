@@ -74,15 +74,7 @@ pub(crate) fn age_and_reproduce(
         }
         let shape = &params.citizen_vision[c.group as usize];
         let Some(cell) = grid.random_empty_in(*pos, shape, rng) else { continue };
-        let child = Citizen {
-            state: CitizenState::Quiescent,
-            jail_left: 0,
-            age: 0,
-            home: cell,
-            displaced: false,
-            origin: cell,
-            ..*c
-        };
+        let child = Citizen::new(c.group, c.hardship, c.risk_aversion, 0, cell);
         let child_id = roster.allocate_id();
         let e = commands.spawn((child_id, cell, Civilian)).id();
         grid.place(cell, e, citizen_flags(child.group, false));

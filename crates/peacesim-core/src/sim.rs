@@ -2,7 +2,7 @@
 
 use crate::activation::activate_agents;
 use crate::aid::{AidState, Convoy, aid_act, setup_aid};
-use crate::civilians::{Citizen, CitizenState, Civilian};
+use crate::civilians::{Citizen, Civilian};
 use crate::conflict::{Conflict, Fighter, fighters_act, place_fighters, remove_fighters, update_conflict};
 use crate::demography::{age_and_reproduce, remove_dead};
 use crate::events::{Event, EventLog};
@@ -512,18 +512,7 @@ fn populate(world: &mut World, params: &Params, grid: &mut Grid, roster: &mut Ro
                 Some(d) => rngs.get(Stream::Demography).random_range(0..d.max_age),
                 None => 0,
             };
-            let pos = grid.position(cell);
-            Some(Citizen {
-                group: g,
-                hardship,
-                risk_aversion,
-                state: CitizenState::Quiescent,
-                jail_left: 0,
-                age,
-                home: pos,
-                displaced: false,
-                origin: pos,
-            })
+            Some(Citizen::new(g, hardship, risk_aversion, age, grid.position(cell)))
         }
         Slot::Member(_) => None,
     }));

@@ -270,18 +270,7 @@ mod tests {
     use crate::grid::Position;
 
     fn citizen(group: u8) -> Citizen {
-        let at = Position { x: u16::from(group), y: 0 };
-        Citizen {
-            group,
-            hardship: 0.5,
-            risk_aversion: 0.5,
-            state: CitizenState::Quiescent,
-            jail_left: 0,
-            age: 0,
-            home: at,
-            displaced: false,
-            origin: at,
-        }
+        Citizen::new(group, 0.5, 0.5, 0, Position { x: u16::from(group), y: 0 })
     }
 
     /// The roster finds a citizen's state by entity after pushes and removals, and never takes another
