@@ -215,24 +215,57 @@ pub(crate) fn activate_agents(
         peacekeeping: &peacekeeping,
         roster: &roster,
     };
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("popcnt") {
+        // SAFETY: `run_turns_popcnt` only needs the POPCNT instruction, which this processor has (checked
+        // just above).
+        #[allow(unsafe_code)]
+        unsafe {
+            run_turns_popcnt(&order, &mut turn, &mut scratch, &mut records);
+        }
+    } else {
+        run_turns(&order, &mut turn, &mut scratch, &mut records);
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    run_turns(&order, &mut turn, &mut scratch, &mut records);
+    scratch.order = order;
+    scratch.scatter(&roster, &mut citizens, &mut members);
+    roster.records = records;
+    roster.scratch = scratch;
+}
+
+/// Runs the turns of `order`, one after another.
+#[inline(always)]
+fn run_turns(order: &[u32], turn: &mut Turn<'_, '_, '_>, scratch: &mut ActivationScratch, records: &mut [Citizen]) {
     for (i, &slot) in order.iter().enumerate() {
         // Start the cache misses of turns to come while this one runs (see `FAR`).
         if let Some(&far) = order.get(i + FAR) {
-            scratch.touch_agent(far, &records);
+            scratch.touch_agent(far, records);
         }
         if let Some(&near) = order.get(i + NEAR) {
             scratch.touch_cell(near, turn.grid, turn.conflict);
         }
         if slot & MEMBER != 0 {
-            member_turn((slot & !MEMBER) as usize, &mut turn, &mut scratch, &mut records);
+            member_turn((slot & !MEMBER) as usize, turn, scratch, records);
         } else {
-            citizen_turn(slot as usize, &mut turn, &mut scratch, &mut records);
+            citizen_turn(slot as usize, turn, scratch, records);
         }
     }
-    scratch.order = order;
-    scratch.scatter(&roster, &mut citizens, &mut members);
-    roster.records = records;
-    roster.scratch = scratch;
+}
+
+/// [`run_turns`] compiled for processors with the POPCNT instruction (every x86-64 processor of the last
+/// fifteen years, but not the x86-64 baseline a default build targets): the neighbourhood counts, most of a
+/// turn's work on a small world, are popcounts of bit-plane words, one instruction each instead of a dozen.
+/// The same results either way; the caller checks the processor.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "popcnt")]
+fn run_turns_popcnt(
+    order: &[u32],
+    turn: &mut Turn<'_, '_, '_>,
+    scratch: &mut ActivationScratch,
+    records: &mut [Citizen],
+) {
+    run_turns(order, turn, scratch, records);
 }
 
 /// Moves the occupant of `pos` to a random empty cell within `shape`, if there is one.
@@ -244,6 +277,7 @@ fn wander(grid: &mut Grid, pos: &mut Position, shape: &Neighbourhood, rng: &mut 
     }
 }
 
+#[inline(always)]
 fn citizen_turn(slot: usize, t: &mut Turn<'_, '_, '_>, s: &mut ActivationScratch, records: &mut [Citizen]) {
     let rules = &t.params.scenario.rules;
     let (victim_search, origin, group) = {
@@ -405,6 +439,7 @@ fn citizen_turn(slot: usize, t: &mut Turn<'_, '_, '_>, s: &mut ActivationScratch
     }
 }
 
+#[inline(always)]
 fn member_turn(slot: usize, t: &mut Turn<'_, '_, '_>, s: &mut ActivationScratch, records: &mut [Citizen]) {
     let rules = &t.params.scenario.rules;
     let HotMember { pos, force, entity } = &mut s.members[slot];
@@ -447,7 +482,7 @@ fn member_turn(slot: usize, t: &mut Turn<'_, '_, '_>, s: &mut ActivationScratch,
 
 /// Picks one uniformly random active citizen within `shape` around `centre`: its cell and entity. Draws
 /// from `rng` only when there is one.
-#[inline]
+#[inline(always)]
 fn pick_suspect(
     grid: &Grid,
     rng: &mut ChaCha8Rng,

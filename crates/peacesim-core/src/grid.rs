@@ -100,6 +100,24 @@ pub struct Neighbourhood {
     /// Whether every row is at most 31 cells wide and there are at most 31 rows (radius 15 or less), so that
     /// two spans pack into one word and per-byte counts cannot overflow.
     narrow: bool,
+    /// The shape's rows as column masks around every centre column of one grid, if [`Neighbourhood::bind`]
+    /// built them.
+    columns: Option<ColumnMasks>,
+    /// Narrow shapes: per row, the mask of its columns within a window of `2 * radius + 1` columns whose
+    /// bit 0 is the column `radius` to the left of the centre (the same for every centre).
+    window_masks: Vec<u64>,
+}
+
+/// A shape's rows as column masks on one grid at most 64 columns wide (a bit plane's row is one word): for
+/// every centre column `cx` and row `r` of the shape, `masks[cx * rows + r]` has the bits of the row's
+/// columns, wrapped on a torus and clipped on a bounded grid. A count is then one AND and one popcount per row
+/// and plane, with no shifting or wrapping of spans.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ColumnMasks {
+    width: u32,
+    height: u32,
+    torus: bool,
+    masks: Vec<u64>,
 }
 
 impl Neighbourhood {
@@ -129,7 +147,34 @@ impl Neighbourhood {
         let masks =
             rows.iter().map(|&(_, half)| 1u64.checked_shl(2 * half as u32 + 1).map_or(u64::MAX, |b| b - 1)).collect();
         let narrow = rows.len() <= 31 && rows.iter().all(|&(_, half)| half <= 15);
-        Neighbourhood { rows, cells, masks, narrow }
+        let window_masks = if narrow {
+            rows.iter().map(|&(_, half)| ((1u64 << (2 * half + 1)) - 1) << (r - half)).collect()
+        } else {
+            Vec::new()
+        };
+        Neighbourhood { rows, cells, masks, narrow, columns: None, window_masks }
+    }
+
+    /// The shape for a grid of `width` x `height` cells: on a grid at most 64 columns wide, with its rows
+    /// precomputed as column masks around every centre column, which makes counts cheaper. Counts on any
+    /// other grid take the general path; the results are the same. A torus whose side the shape's rows or
+    /// columns would wrap past onto themselves keeps the general path too.
+    pub fn bind(mut self, width: u32, height: u32, topology: Topology) -> Self {
+        let torus = topology == Topology::Torus;
+        let (w, h) = (width as i32, height as i32);
+        let fits = (1..=64).contains(&w)
+            && (!torus || (self.rows.len() as i32 <= h && self.rows.iter().all(|&(_, half)| 2 * half < w)));
+        if fits {
+            let masks = (0..w)
+                .flat_map(|cx| {
+                    self.rows.iter().map(move |&(_, half)| {
+                        (cx - half..=cx + half).filter_map(|x| wrap(x, w, torus)).fold(0u64, |m, x| m | 1 << x)
+                    })
+                })
+                .collect();
+            self.columns = Some(ColumnMasks { width, height, torus, masks });
+        }
+        self
     }
 
     /// Number of cells in the shape, the centre excluded.
@@ -210,6 +255,36 @@ fn split_byte_counts(acc: u64) -> (u32, u32) {
     (half_sum(acc & 0xffff_ffff), half_sum(acc >> 32))
 }
 
+/// The rows of a shape around a centre with their masks: see [`Grid::masked_rows`].
+struct MaskedRows<'m> {
+    masks: std::slice::Iter<'m, u64>,
+    /// The row of the next mask.
+    y: usize,
+    height: usize,
+}
+
+impl Iterator for MaskedRows<'_> {
+    type Item = (usize, u64);
+
+    #[inline(always)]
+    fn next(&mut self) -> Option<(usize, u64)> {
+        let mask = *self.masks.next()?;
+        let y = self.y;
+        // On a torus the rows wrap past the bottom edge; a bounded grid's rows stop before it.
+        self.y = if y + 1 == self.height { 0 } else { y + 1 };
+        Some((y, mask))
+    }
+}
+
+/// The 64 bits of a plane from bit `shift` of word `at` on (the bits of the next word above those of word
+/// `at`; the planes have a word of padding after the last row).
+#[inline(always)]
+fn window(plane: &[u64], at: usize, shift: u32) -> u64 {
+    // One double-word shift (SHRD on x86-64), one bounds check.
+    let pair = &plane[at..at + 2];
+    ((u128::from(pair[1]) << 64 | u128::from(pair[0])) >> shift) as u64
+}
+
 /// Number of set bits of `row` in columns `a..=b`.
 #[inline]
 fn ones(row: &[u64], a: usize, b: usize) -> u32 {
@@ -229,7 +304,9 @@ impl Grid {
     pub fn new(width: u32, height: u32, topology: Topology) -> Self {
         let cells = width as usize * height as usize;
         let words_per_row = (width as usize).div_ceil(64);
-        let plane = vec![0u64; words_per_row * height as usize];
+        // One word of padding after the last row: a window read (`window`) may load the word after a row's
+        // last, and discards its bits.
+        let plane = vec![0u64; words_per_row * height as usize + 1];
         Grid {
             width,
             height,
@@ -352,17 +429,67 @@ impl Grid {
         }
     }
 
+    /// The column masks of `shape` around `centre.x` if they were built for this grid.
+    #[inline(always)]
+    fn column_masks<'s>(&self, centre: Position, shape: &'s Neighbourhood) -> Option<&'s [u64]> {
+        let c = shape.columns.as_ref()?;
+        if (c.width, c.height, c.torus) != (self.width, self.height, self.torus) {
+            return None;
+        }
+        let rows = shape.rows.len();
+        let at = usize::from(centre.x) * rows;
+        c.masks.get(at..at + rows)
+    }
+
+    /// For a narrow shape whose columns around `centre` do not cross the grid's left or right edge: the word
+    /// and bit of the row where its window (see `Neighbourhood::window_masks`) starts.
+    #[inline(always)]
+    fn window_start(&self, centre: Position, shape: &Neighbourhood) -> Option<(usize, u32)> {
+        let r = shape.window_masks.len() / 2;
+        let cx = usize::from(centre.x);
+        if shape.window_masks.is_empty() || cx < r || cx + r >= self.width as usize {
+            return None;
+        }
+        Some(((cx - r) >> 6, ((cx - r) & 63) as u32))
+    }
+
+    /// The rows of a shape around `centre`, each with its mask (from [`Grid::column_masks`] or the shape's
+    /// window masks): rows beyond the edge of a bounded grid are left out. A loop over an iterator rather
+    /// than a callback, so that the counting stays in the caller's body (see `activation::run_turns_popcnt`).
+    #[inline(always)]
+    fn masked_rows<'m>(&self, centre: Position, masks: &'m [u64]) -> MaskedRows<'m> {
+        let (h, r, cy) = (self.height as usize, masks.len() / 2, usize::from(centre.y));
+        if self.torus {
+            // Validation keeps the radius below the grid's side, so `cy + h - r` does not underflow.
+            MaskedRows { masks: masks.iter(), y: if cy >= r { cy - r } else { cy + h - r }, height: h }
+        } else {
+            let (first, last) = (r.saturating_sub(cy), masks.len().min(h + r - cy));
+            MaskedRows { masks: masks[first..last].iter(), y: cy + first - r, height: h }
+        }
+    }
+
     /// Force members, and active citizens of `group`, within `shape` around `centre` (centre excluded):
     /// popcounts over bit planes, a few machine words per row.
-    #[inline]
+    #[inline(always)]
     pub fn count_forces_and_actives(&self, centre: Position, shape: &Neighbourhood, group: u8) -> (u32, u32) {
         let plane = &self.active_planes[group as usize];
         let stride = self.words_per_row;
         let (mut forces, mut actives) = (0u32, 0u32);
-        if shape.narrow && stride == 1 {
+        if let Some(masks) = self.column_masks(centre, shape) {
+            for (y, m) in self.masked_rows(centre, masks) {
+                forces += (self.force_plane[y] & m).count_ones();
+                actives += (plane[y] & m).count_ones();
+            }
+        } else if shape.narrow && stride == 1 {
             let mut acc = 0u64;
             self.narrow_rows(centre, shape, &self.force_plane, plane, |_, f, a| acc += byte_popcounts(f | a << 32));
             (forces, actives) = split_byte_counts(acc);
+        } else if let Some((word, shift)) = self.window_start(centre, shape) {
+            for (y, m) in self.masked_rows(centre, &shape.window_masks) {
+                let at = y * stride + word;
+                forces += (window(&self.force_plane, at, shift) & m).count_ones();
+                actives += (window(plane, at, shift) & m).count_ones();
+            }
         } else if shape.narrow {
             // Spans of at most 31 bits: the force span goes in the low half of one word and the active span
             // in the high half, and one SWAR popcount per row counts both. Per-byte partial counts (at most
@@ -386,12 +513,16 @@ impl Grid {
     }
 
     /// Active citizens of any group within `shape` around `centre` (centre excluded).
-    #[inline]
+    #[inline(always)]
     pub fn count_actives(&self, centre: Position, shape: &Neighbourhood, groups: usize) -> u32 {
         let stride = self.words_per_row;
         let planes = &self.active_planes[..groups];
         let mut actives = 0u32;
-        if shape.narrow && stride == 1 && groups == 1 {
+        if let Some(masks) = self.column_masks(centre, shape) {
+            for (y, m) in self.masked_rows(centre, masks) {
+                actives += (planes.iter().fold(0u64, |acc, plane| acc | plane[y]) & m).count_ones();
+            }
+        } else if shape.narrow && stride == 1 && groups == 1 {
             let plane = &self.active_planes[0];
             self.narrow_rows(centre, shape, plane, plane, |_, a, _| actives += a.count_ones());
         } else if shape.narrow {
@@ -864,6 +995,11 @@ mod tests {
                 (100, Vision { shape: Shape::Euclidean, radius: 7.0 }),
             ] {
                 let shape = Neighbourhood::new(&vision);
+                // The same shape with column masks for this grid (widths up to 64), and bound to another grid
+                // (so the masks do not apply and the general path runs).
+                let bound = shape.clone().bind(width, 30, topology);
+                assert_eq!(bound.columns.is_some(), width <= 64, "{topology:?} {width}");
+                let elsewhere = shape.clone().bind(width - 1, 30, topology);
                 let mut grid = Grid::new(width, 30, topology);
                 let mut world = World::new();
                 for i in 0..grid.cells() {
@@ -885,13 +1021,17 @@ mod tests {
                             grid.count(centre, &shape, |f| f & FORCE != 0),
                             grid.count(centre, &shape, own_active(group)),
                         );
-                        assert_eq!(grid.count_forces_and_actives(centre, &shape, group), expected);
+                        for shape in [&shape, &bound, &elsewhere] {
+                            assert_eq!(grid.count_forces_and_actives(centre, shape, group), expected);
+                        }
                     }
                     for groups in 1..=2usize {
                         let in_groups =
                             |f: u8| f & ACTIVE != 0 && (((f & GROUP_MASK) >> GROUP_SHIFT) as usize) < groups;
                         let n = grid.count(centre, &shape, in_groups);
-                        assert_eq!(grid.count_actives(centre, &shape, groups), n);
+                        for shape in [&shape, &bound, &elsewhere] {
+                            assert_eq!(grid.count_actives(centre, shape, groups), n);
+                        }
                         for k in 0..=n {
                             let expected = grid.nth(centre, &shape, k, in_groups).map(|i| grid.position(i));
                             assert_eq!(
@@ -904,6 +1044,25 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn column_masks_are_only_built_where_rows_do_not_wrap_onto_themselves() {
+        let disc = Neighbourhood::new(&vision(Shape::Euclidean, 7.0));
+        // A torus 14 wide would see the 15-cell middle row wrap onto itself, one 14 high the 15 rows.
+        assert!(disc.clone().bind(15, 15, Topology::Torus).columns.is_some());
+        assert!(disc.clone().bind(14, 40, Topology::Torus).columns.is_none());
+        assert!(disc.clone().bind(40, 14, Topology::Torus).columns.is_none());
+        // A bounded grid clips instead of wrapping; a grid wider than a word takes the general path.
+        assert!(disc.clone().bind(10, 10, Topology::Bounded).columns.is_some());
+        assert!(disc.clone().bind(65, 40, Topology::Bounded).columns.is_none());
+        // Masks of a small bounded grid: the middle row around column 1 clipped to columns 0..=8.
+        let bound = disc.bind(10, 10, Topology::Bounded);
+        let masks = &bound.columns.as_ref().expect("bound").masks;
+        assert_eq!(masks[15 + 7], 0b1_1111_1111);
+        // ... and on a torus 15 wide around column 0: every column.
+        let torus = Neighbourhood::new(&vision(Shape::Euclidean, 7.0)).bind(15, 15, Topology::Torus);
+        assert_eq!(torus.columns.as_ref().expect("bound").masks[7], (1 << 15) - 1);
     }
 
     #[test]

@@ -55,12 +55,14 @@ impl Params {
         // Resolve the map once; land cells (what densities refer to) follow from it.
         let map = scenario.map.as_ref().and_then(|m| m.resolve(scenario.grid.width, scenario.grid.height).ok());
         let all_cells = u64::from(scenario.grid.width) * u64::from(scenario.grid.height);
+        let (width, height, topology) = (scenario.grid.width, scenario.grid.height, scenario.grid.topology);
+        let bound = |v| Neighbourhood::new(v).bind(width, height, topology);
         Params {
             groups: scenario.populations.keys().cloned().collect(),
             forces: scenario.forces.keys().cloned().collect(),
-            citizen_vision: scenario.populations.values().map(|p| Neighbourhood::new(&p.vision)).collect(),
+            citizen_vision: scenario.populations.values().map(|p| bound(&p.vision)).collect(),
             citizen_movement: scenario.populations.values().map(|p| p.movement).collect(),
-            force_vision: scenario.forces.values().map(|f| Neighbourhood::new(&f.vision)).collect(),
+            force_vision: scenario.forces.values().map(|f| bound(&f.vision)).collect(),
             force_movement: scenario.forces.values().map(|f| f.movement).collect(),
             factions: scenario.factions.keys().cloned().collect(),
             faction_vision: scenario.factions.values().map(|f| Neighbourhood::new(&f.vision)).collect(),
