@@ -281,6 +281,15 @@ fn malformed_payloads_are_reported_not_panicked_on() {
     let e = error(&s, &with_payload(&bytes, &serde_json::to_vec(&left_off).unwrap_or_default()));
     assert!(e.to_string().contains(&format!("citizen entity {first_citizen} is not on the roster")), "{e}");
 
+    // A citizen whose state's cell is not where its position says is refused (the first citizen's row, moved
+    // one column over).
+    let mut moved = payload.clone();
+    let home = &mut moved["entities"]["citizens"][0][6];
+    let x = home[0].as_u64().unwrap_or_else(|| panic!("a citizen row's cell is [x, y]"));
+    home[0] = ((x + 1) % u64::from(s.grid.width)).into();
+    let e = error(&s, &with_payload(&bytes, &serde_json::to_vec(&moved).unwrap_or_default()));
+    assert!(e.to_string().contains("but its state's cell is"), "{e}");
+
     // An empty cell with flags (here the active bit without the occupied one) is refused.
     let mut stray = payload.clone();
     let empty = payload["grid"]["flags"].as_array().and_then(|f| f.iter().position(|v| v.as_u64() == Some(0)));

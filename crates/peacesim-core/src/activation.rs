@@ -39,33 +39,32 @@ const NEAR: usize = 16;
 /// Marks a force member's slot in the activation order.
 const MEMBER: u32 = 1 << 31;
 
-/// The activation pass's dense copies of the agents' positions, and its order, reused every tick (not part of
-/// the model's state: rebuilt from the components at the start of every pass). The citizens' other state is
-/// read and written in place, in the roster.
+/// The activation pass's dense copies of the force members' state, and its order, reused every tick (not part
+/// of the model's state: rebuilt at the start of every pass).
 ///
 /// Random sequential activation visits the agents in a random order. Looking each one up by entity costs a
 /// chain of dependent reads (entity location, table, component) that miss the cache on large worlds; the
-/// pass instead copies the positions into an array in roster order with two sequential sweeps over the
-/// component table (in and out), and its turns index that array and the roster's citizens directly.
+/// pass instead indexes the roster's citizens directly, by roster index, and reads a citizen's cell from its
+/// state (`Citizen::home`, which is where its `Position` component says it is between systems; the pass
+/// writes the components back at its end with one sequential sweep). Force members, a few percent of the
+/// agents, are looked up by entity once at the start, into `members`, and written back at the end.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct ActivationScratch {
-    /// Each citizen's position, by roster index.
-    positions: Vec<Position>,
     /// Each force member's state, by roster index.
     members: Vec<HotMember>,
     /// This tick's activation order, as slots (roster indices, with [`MEMBER`] for force members).
     order: Vec<u32>,
 }
 
-/// A citizen's position that no entity provided (an entity of the roster not yet spawned): its turn is
-/// skipped, as a failed lookup was.
+/// A force member's position that no entity provided (a member of the roster without its components): its
+/// turn is skipped, as a failed lookup was.
 const NOWHERE: Position = Position { x: u16::MAX, y: u16::MAX };
 
 impl ActivationScratch {
     /// The position of the agent in an order slot.
     #[inline(always)]
-    fn pos(&self, slot: u32) -> Position {
-        if slot & MEMBER == 0 { self.positions[slot as usize] } else { self.members[(slot & !MEMBER) as usize].pos }
+    fn pos(&self, slot: u32, records: &[Citizen]) -> Position {
+        if slot & MEMBER == 0 { records[slot as usize].home } else { self.members[(slot & !MEMBER) as usize].pos }
     }
 
     /// Prefetches an agent's state a few turns before it acts, so that the miss on it overlaps with the work
@@ -74,7 +73,6 @@ impl ActivationScratch {
     fn touch_agent(&self, slot: u32, records: &[Citizen]) {
         if slot & MEMBER == 0 {
             crate::grid::prefetch(&records[slot as usize]);
-            crate::grid::prefetch(&self.positions[slot as usize]);
         } else {
             crate::grid::prefetch(&self.members[(slot & !MEMBER) as usize]);
         }
@@ -83,8 +81,8 @@ impl ActivationScratch {
     /// Prefetches what an agent's turn reads of its cell (flags and occupant, and with the conflict layer its
     /// violence and district) a few turns before it acts.
     #[inline(always)]
-    fn touch_cell(&self, slot: u32, grid: &Grid, conflict: &Conflict) {
-        let pos = self.pos(slot);
+    fn touch_cell(&self, slot: u32, records: &[Citizen], grid: &Grid, conflict: &Conflict) {
+        let pos = self.pos(slot, records);
         if pos == NOWHERE {
             return;
         }
@@ -94,15 +92,8 @@ impl ActivationScratch {
         }
     }
 
-    /// Copies the agents' positions out of their components; slots follow the roster's order.
-    fn gather(&mut self, roster: &Roster, citizens: &CitizenQuery, members: &MemberQuery) {
-        self.positions.clear();
-        self.positions.resize(roster.citizens.len(), NOWHERE);
-        for (entity, pos) in citizens {
-            if let Some(slot) = roster.citizen_slot(entity) {
-                self.positions[slot] = *pos;
-            }
-        }
+    /// Copies the force members' positions out of their components; slots follow the roster's order.
+    fn gather(&mut self, roster: &Roster, members: &MemberQuery) {
         self.members.clear();
         self.members.extend(roster.members.iter().map(|&entity| match members.get(entity) {
             Ok((pos, m)) => HotMember { pos: *pos, force: m.force, entity },
@@ -110,11 +101,11 @@ impl ActivationScratch {
         }));
     }
 
-    /// Writes the agents' positions back into their components.
+    /// Writes the agents' positions back into their components: the citizens' from their state in the roster.
     fn scatter(&self, roster: &Roster, citizens: &mut CitizenQuery, members: &mut MemberQuery) {
         for (entity, mut pos) in citizens {
-            if let Some(slot) = roster.citizen_slot(entity) {
-                *pos.bypass_change_detection() = self.positions[slot];
+            if let Some(c) = roster.citizen(entity) {
+                *pos.bypass_change_detection() = c.home;
             }
         }
         for m in &self.members {
@@ -182,9 +173,17 @@ pub(crate) fn activate_agents(
     params: Res<Params>,
     clock: Res<Clock>,
 ) {
+    // Every citizen of the roster is a live entity whose `Position` is its state's `home` (the roster's
+    // invariant, which a restore checks): the pass reads and moves `home` and writes the components back.
+    #[cfg(debug_assertions)]
+    for (entity, pos) in &citizens {
+        let c = roster.citizen(entity).expect("every citizen entity is on the roster");
+        assert_eq!(c.home, *pos, "a citizen's position and its state's home differ");
+    }
+    debug_assert_eq!(citizens.iter().len(), roster.citizens.len(), "a citizen of the roster has no entity");
     let mut scratch = std::mem::take(&mut roster.scratch);
+    scratch.gather(&roster, &members);
     let mut records = std::mem::take(&mut roster.records);
-    scratch.gather(&roster, &citizens, &members);
     let mut order = std::mem::take(&mut scratch.order);
     order.clear();
     // The same lengths shuffled by the same draws as the roster's entities: slots are roster indices.
@@ -229,8 +228,8 @@ pub(crate) fn activate_agents(
     #[cfg(not(target_arch = "x86_64"))]
     run_turns(&order, &mut turn, &mut scratch, &mut records);
     scratch.order = order;
-    scratch.scatter(&roster, &mut citizens, &mut members);
     roster.records = records;
+    scratch.scatter(&roster, &mut citizens, &mut members);
     roster.scratch = scratch;
 }
 
@@ -243,12 +242,12 @@ fn run_turns(order: &[u32], turn: &mut Turn<'_, '_, '_>, scratch: &mut Activatio
             scratch.touch_agent(far, records);
         }
         if let Some(&near) = order.get(i + NEAR) {
-            scratch.touch_cell(near, turn.grid, turn.conflict);
+            scratch.touch_cell(near, records, turn.grid, turn.conflict);
         }
         if slot & MEMBER != 0 {
             member_turn((slot & !MEMBER) as usize, turn, scratch, records);
         } else {
-            citizen_turn(slot as usize, turn, scratch, records);
+            citizen_turn(slot as usize, turn, records);
         }
     }
 }
@@ -278,13 +277,14 @@ fn wander(grid: &mut Grid, pos: &mut Position, shape: &Neighbourhood, rng: &mut 
 }
 
 #[inline(always)]
-fn citizen_turn(slot: usize, t: &mut Turn<'_, '_, '_>, s: &mut ActivationScratch, records: &mut [Citizen]) {
+fn citizen_turn(slot: usize, t: &mut Turn<'_, '_, '_>, records: &mut [Citizen]) {
     let rules = &t.params.scenario.rules;
     let (victim_search, origin, group) = {
-        let (c, pos) = (&mut records[slot], &mut s.positions[slot]);
-        if *pos == NOWHERE {
-            return;
-        }
+        let c = &mut records[slot];
+        // The citizen's cell (its `home` in the roster: see `ActivationScratch`), stored back at the end of
+        // the turn.
+        let mut at = c.home;
+        let pos = &mut at;
         match c.state {
             CitizenState::Dead | CitizenState::Recruited => return,
             CitizenState::Jailed => {
@@ -432,9 +432,9 @@ fn citizen_turn(slot: usize, t: &mut Turn<'_, '_, '_>, s: &mut ActivationScratch
             }
         }
         if t.params.citizen_movement[group as usize] && rules.movement_timing == MovementTiming::AfterActing {
-            let pos = &mut s.positions[slot];
-            wander(t.grid, pos, shape, t.rngs.get(Stream::Civilians));
-            records[slot].home = *pos;
+            let mut at = records[slot].home;
+            wander(t.grid, &mut at, shape, t.rngs.get(Stream::Civilians));
+            records[slot].home = at;
         }
     }
 }

@@ -1576,6 +1576,13 @@ pub(crate) fn apply(world: &mut World, p: Payload) -> Result<(), CheckpointError
             let c = citizens.next().ok_or_else(short)?;
             let CitizenRow(group, hardship, risk_aversion, state, jail_left, age, home, displaced, origin) = *c;
             ensure((group as usize) < bounds.groups, || format!("citizen group {group} does not exist"))?;
+            // A citizen's state keeps its cell (`home`), which the activation pass reads and moves: its
+            // `Position` component must say the same.
+            let (at, home) = (entity.get::<Position>().copied(), bounds.position(home)?);
+            ensure(at == Some(home), || {
+                let at = at.map_or("nowhere".to_owned(), |p| format!("({}, {})", p.x, p.y));
+                format!("citizen entity {i} is at {at} but its state's cell is ({}, {})", home.x, home.y)
+            })?;
             entity.insert(Civilian);
             records[i] = Some(Citizen {
                 group,
@@ -1584,7 +1591,7 @@ pub(crate) fn apply(world: &mut World, p: Payload) -> Result<(), CheckpointError
                 state: citizen_state(state)?,
                 jail_left,
                 age,
-                home: bounds.position(home)?,
+                home,
                 displaced: displaced != 0,
                 origin: bounds.position(origin)?,
             });
