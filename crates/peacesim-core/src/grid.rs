@@ -369,6 +369,27 @@ impl Grid {
         }
     }
 
+    /// Empties the flags of a cell whose flags are `old`, keeping the bit planes in step: [`Grid::write`] of 0
+    /// when the caller has the old flags already.
+    #[inline]
+    fn vacate(&mut self, p: Position, old: u8) {
+        let i = self.index(p);
+        debug_assert_eq!(self.flags[i], old);
+        self.flags[i] = 0;
+        let (x, y) = (p.x as usize, p.y as usize);
+        let word = y * self.words_per_row + (x >> 6);
+        let bit = 1u64 << (x & 63);
+        if is_deterrent(old) {
+            self.force_plane[word] &= !bit;
+        }
+        if old & OCCUPIED != 0 {
+            self.occupied_plane[word] &= !bit;
+        }
+        if is_active_citizen(old) {
+            self.active_planes[((old & GROUP_MASK) >> GROUP_SHIFT) as usize][word] &= !bit;
+        }
+    }
+
     /// Calls `visit(row_index, a, b)` for each contiguous column run `a..=b` of `shape` around `centre`
     /// (centre included), wrapping on a torus and clipping on a bounded grid.
     #[inline]
@@ -661,7 +682,7 @@ impl Grid {
         let flags = self.flags[i];
         self.fill(to, flags);
         self.occupant[j] = self.occupant[i];
-        self.write(from, 0);
+        self.vacate(from, flags);
         self.occupant[i] = None;
     }
 

@@ -218,8 +218,22 @@ pub(crate) fn record_metrics(
     // places ahead (its recent violence and district) while this one is summed. Without either table the loop
     // reads no cell data, and looks nowhere ahead.
     let citizens = roster.citizen_records();
+    let plain = !conflict.enabled && district_of.is_none() && food.weight == 0.0;
     let mut ahead = (conflict.enabled || district_of.is_some()).then(|| citizens.iter().skip(crate::grid::SCAN_AHEAD));
-    for c in citizens {
+    // Without districts, the conflict layer or food, a citizen's row reads only its own state: the same sums
+    // as the general loop below, without its per-citizen checks for those layers.
+    for c in if plain { citizens } else { &[] } {
+        let column = match c.state {
+            CitizenState::Quiescent => 0,
+            CitizenState::Active => 1,
+            CitizenState::Jailed => 2,
+            CitizenState::Dead | CitizenState::Recruited => continue,
+        };
+        counts[c.group as usize][column] += 1;
+        hardship_sum += (c.hardship * ONE) as i64 as u64;
+        tense += u64::from(column == 0 && grievance(c.hardship, rules.legitimacy) > rules.threshold);
+    }
+    for c in if plain { &[] } else { citizens } {
         if let Some(a) = ahead.as_mut().and_then(Iterator::next) {
             let index = a.home.y as usize * width + a.home.x as usize;
             if conflict.enabled {
