@@ -172,21 +172,25 @@ impl Roster {
         self.reindex_from(0);
     }
 
-    /// Keeps the citizens whose state passes `keep`, in order; hands the entity of each one dropped to
-    /// `dropped`.
+    /// Keeps the citizens whose state passes `keep` (asked once per citizen, in order); hands the entity of
+    /// each one dropped to `dropped`.
     pub(crate) fn retain_citizens(&mut self, mut keep: impl FnMut(&Citizen) -> bool, mut dropped: impl FnMut(Entity)) {
-        let Some(first) = self.records.iter().position(|c| !keep(c)) else { return };
-        let mut to = first;
-        for from in first..self.records.len() {
+        // One compacting pass that asks `keep` once per citizen; nothing moves before the first dropped one.
+        let (mut to, mut first) = (0, None);
+        for from in 0..self.records.len() {
             let record = self.records[from];
-            if from == first || !keep(&record) {
+            if !keep(&record) {
+                first.get_or_insert(from);
                 dropped(self.citizens[from]);
                 continue;
             }
-            self.records[to] = record;
-            self.citizens[to] = self.citizens[from];
+            if to != from {
+                self.records[to] = record;
+                self.citizens[to] = self.citizens[from];
+            }
             to += 1;
         }
+        let Some(first) = first else { return };
         self.records.truncate(to);
         self.citizens.truncate(to);
         self.reindex_from(first);
@@ -290,8 +294,13 @@ mod tests {
             assert_eq!(roster.citizen(e).map(|c| c.group), Some(g as u8));
         }
         // Drop groups 1, 2 and 4: the rest keep their order and are found at their new indices.
-        let mut gone = Vec::new();
-        roster.retain_citizens(|c| ![1, 2, 4].contains(&c.group), |e| gone.push(e));
+        let (mut gone, mut asked) = (Vec::new(), Vec::new());
+        let keep = |c: &Citizen| {
+            asked.push(c.group);
+            ![1, 2, 4].contains(&c.group)
+        };
+        roster.retain_citizens(keep, |e| gone.push(e));
+        assert_eq!(asked, vec![0, 1, 2, 3, 4, 5], "`keep` is asked once per citizen, in order");
         assert_eq!(gone, vec![entities[1], entities[2], entities[4]]);
         assert_eq!(roster.citizens(), &[entities[0], entities[3], entities[5]]);
         let groups: Vec<u8> = roster.citizen_records().iter().map(|c| c.group).collect();
