@@ -182,6 +182,18 @@ impl Metrics {
     }
 }
 
+/// The column of the metrics row a citizen in `state` counts in (quiescent 0, active 1, jailed 2), or
+/// `None` for a citizen who is gone.
+#[inline]
+fn column_of(state: CitizenState) -> Option<usize> {
+    match state {
+        CitizenState::Quiescent => Some(0),
+        CitizenState::Active => Some(1),
+        CitizenState::Jailed => Some(2),
+        CitizenState::Dead | CitizenState::Recruited => None,
+    }
+}
+
 /// Computes this tick's row. Every sum over citizens is an integer (hardship in 32-bit fixed point): the
 /// result does not depend on the order of the citizens, and so is reproducible bit for bit.
 #[allow(clippy::too_many_arguments)]
@@ -223,12 +235,7 @@ pub(crate) fn record_metrics(
     // Without districts, the conflict layer or food, a citizen's row reads only its own state: the same sums
     // as the general loop below, without its per-citizen checks for those layers.
     for c in if plain { citizens } else { &[] } {
-        let column = match c.state {
-            CitizenState::Quiescent => 0,
-            CitizenState::Active => 1,
-            CitizenState::Jailed => 2,
-            CitizenState::Dead | CitizenState::Recruited => continue,
-        };
+        let Some(column) = column_of(c.state) else { continue };
         counts[c.group as usize][column] += 1;
         hardship_sum += (c.hardship * ONE) as i64 as u64;
         tense += u64::from(column == 0 && grievance(c.hardship, rules.legitimacy) > rules.threshold);
@@ -242,12 +249,7 @@ pub(crate) fn record_metrics(
                 crate::grid::prefetch(d);
             }
         }
-        let column = match c.state {
-            CitizenState::Quiescent => 0,
-            CitizenState::Active => 1,
-            CitizenState::Jailed => 2,
-            CitizenState::Dead | CitizenState::Recruited => continue,
-        };
+        let Some(column) = column_of(c.state) else { continue };
         counts[c.group as usize][column] += 1;
         let index = c.home.y as usize * width + c.home.x as usize;
         // One district lookup per citizen: the conflict layer's table when it is on, else the map's.
