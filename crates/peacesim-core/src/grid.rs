@@ -355,18 +355,7 @@ impl Grid {
         let i = self.index(p);
         debug_assert_eq!(self.flags[i], 0, "cell {p:?} is not empty");
         self.flags[i] = new;
-        let (x, y) = (p.x as usize, p.y as usize);
-        let word = y * self.words_per_row + (x >> 6);
-        let bit = 1u64 << (x & 63);
-        if is_deterrent(new) {
-            self.force_plane[word] |= bit;
-        }
-        if new & OCCUPIED != 0 {
-            self.occupied_plane[word] |= bit;
-        }
-        if is_active_citizen(new) {
-            self.active_planes[((new & GROUP_MASK) >> GROUP_SHIFT) as usize][word] |= bit;
-        }
+        self.mark_planes(p, new, true);
     }
 
     /// Empties the flags of a cell whose flags are `old`, keeping the bit planes in step: [`Grid::write`] of 0
@@ -376,17 +365,25 @@ impl Grid {
         let i = self.index(p);
         debug_assert_eq!(self.flags[i], old);
         self.flags[i] = 0;
+        self.mark_planes(p, old, false);
+    }
+
+    /// Sets (`on`) or clears the bits of cell `p` in the bit planes that `flags` belong to: the planes' side of
+    /// [`Grid::fill`] and [`Grid::vacate`].
+    #[inline(always)]
+    fn mark_planes(&mut self, p: Position, flags: u8, on: bool) {
         let (x, y) = (p.x as usize, p.y as usize);
         let word = y * self.words_per_row + (x >> 6);
         let bit = 1u64 << (x & 63);
-        if is_deterrent(old) {
-            self.force_plane[word] &= !bit;
+        let mark = |w: &mut u64| if on { *w |= bit } else { *w &= !bit };
+        if is_deterrent(flags) {
+            mark(&mut self.force_plane[word]);
         }
-        if old & OCCUPIED != 0 {
-            self.occupied_plane[word] &= !bit;
+        if flags & OCCUPIED != 0 {
+            mark(&mut self.occupied_plane[word]);
         }
-        if is_active_citizen(old) {
-            self.active_planes[((old & GROUP_MASK) >> GROUP_SHIFT) as usize][word] &= !bit;
+        if is_active_citizen(flags) {
+            mark(&mut self.active_planes[((flags & GROUP_MASK) >> GROUP_SHIFT) as usize][word]);
         }
     }
 
