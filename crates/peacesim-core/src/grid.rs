@@ -216,7 +216,8 @@ pub struct Grid {
 /// division: validation keeps radii below the grid side) or rejected on a bounded grid.
 #[inline]
 fn wrap(v: i32, size: i32, torus: bool) -> Option<i32> {
-    if (0..size).contains(&v) {
+    // One unsigned comparison: a negative `v` is far above any size.
+    if (v as u32) < size as u32 {
         Some(v)
     } else if torus {
         Some(if v < 0 { v + size } else { v - size })
@@ -253,27 +254,6 @@ fn byte_popcounts(x: u64) -> u64 {
 fn split_byte_counts(acc: u64) -> (u32, u32) {
     let half_sum = |h: u64| ((h & 0xff) + (h >> 8 & 0xff) + (h >> 16 & 0xff) + (h >> 24 & 0xff)) as u32;
     (half_sum(acc & 0xffff_ffff), half_sum(acc >> 32))
-}
-
-/// The rows of a shape around a centre with their masks: see [`Grid::masked_rows`].
-struct MaskedRows<'m> {
-    masks: std::slice::Iter<'m, u64>,
-    /// The row of the next mask.
-    y: usize,
-    height: usize,
-}
-
-impl Iterator for MaskedRows<'_> {
-    type Item = (usize, u64);
-
-    #[inline(always)]
-    fn next(&mut self) -> Option<(usize, u64)> {
-        let mask = *self.masks.next()?;
-        let y = self.y;
-        // On a torus the rows wrap past the bottom edge; a bounded grid's rows stop before it.
-        self.y = if y + 1 == self.height { 0 } else { y + 1 };
-        Some((y, mask))
-    }
 }
 
 /// The 64 bits of a plane from bit `shift` of word `at` on (the bits of the next word above those of word
@@ -355,35 +335,23 @@ impl Grid {
         let i = self.index(p);
         debug_assert_eq!(self.flags[i], 0, "cell {p:?} is not empty");
         self.flags[i] = new;
-        self.mark_planes(p, new, true);
+        self.mark_planes(p, new);
     }
 
-    /// Empties the flags of a cell whose flags are `old`, keeping the bit planes in step: [`Grid::write`] of 0
-    /// when the caller has the old flags already.
-    #[inline]
-    fn vacate(&mut self, p: Position, old: u8) {
-        let i = self.index(p);
-        debug_assert_eq!(self.flags[i], old);
-        self.flags[i] = 0;
-        self.mark_planes(p, old, false);
-    }
-
-    /// Sets (`on`) or clears the bits of cell `p` in the bit planes that `flags` belong to: the planes' side of
-    /// [`Grid::fill`] and [`Grid::vacate`].
+    /// Sets the bits of cell `p` in the bit planes that `flags` belong to: the planes' side of [`Grid::fill`].
     #[inline(always)]
-    fn mark_planes(&mut self, p: Position, flags: u8, on: bool) {
+    fn mark_planes(&mut self, p: Position, flags: u8) {
         let (x, y) = (p.x as usize, p.y as usize);
         let word = y * self.words_per_row + (x >> 6);
         let bit = 1u64 << (x & 63);
-        let mark = |w: &mut u64| if on { *w |= bit } else { *w &= !bit };
         if is_deterrent(flags) {
-            mark(&mut self.force_plane[word]);
+            self.force_plane[word] |= bit;
         }
         if flags & OCCUPIED != 0 {
-            mark(&mut self.occupied_plane[word]);
+            self.occupied_plane[word] |= bit;
         }
         if is_active_citizen(flags) {
-            mark(&mut self.active_planes[((flags & GROUP_MASK) >> GROUP_SHIFT) as usize][word]);
+            self.active_planes[((flags & GROUP_MASK) >> GROUP_SHIFT) as usize][word] |= bit;
         }
     }
 
@@ -471,18 +439,21 @@ impl Grid {
         Some(((cx - r) >> 6, ((cx - r) & 63) as u32))
     }
 
-    /// The rows of a shape around `centre`, each with its mask (from [`Grid::column_masks`] or the shape's
-    /// window masks): rows beyond the edge of a bounded grid are left out. A loop over an iterator rather
-    /// than a callback, so that the counting stays in the caller's body (see `activation::run_turns_popcnt`).
+    /// The rows of a shape around `centre` with their masks (from [`Grid::column_masks`] or the shape's window
+    /// masks), as at most two runs of consecutive grid rows: `(first row, masks of its rows)`. On a torus the
+    /// rows wrap past the bottom edge at most once (validation keeps the radius below the grid's side), so the
+    /// second run starts at row 0; on a bounded grid the rows beyond an edge are left out and the second run is
+    /// empty. The counts then loop over plain slices, with no wrapping per row.
     #[inline(always)]
-    fn masked_rows<'m>(&self, centre: Position, masks: &'m [u64]) -> MaskedRows<'m> {
+    fn row_runs<'m>(&self, centre: Position, masks: &'m [u64]) -> [(usize, &'m [u64]); 2] {
         let (h, r, cy) = (self.height as usize, masks.len() / 2, usize::from(centre.y));
         if self.torus {
-            // Validation keeps the radius below the grid's side, so `cy + h - r` does not underflow.
-            MaskedRows { masks: masks.iter(), y: if cy >= r { cy - r } else { cy + h - r }, height: h }
+            let first = if cy >= r { cy - r } else { cy + h - r };
+            let (top, wrapped) = masks.split_at(masks.len().min(h - first));
+            [(first, top), (0, wrapped)]
         } else {
-            let (first, last) = (r.saturating_sub(cy), masks.len().min(h + r - cy));
-            MaskedRows { masks: masks[first..last].iter(), y: cy + first - r, height: h }
+            let (skip, last) = (r.saturating_sub(cy), masks.len().min(h + r - cy));
+            [(cy + skip - r, &masks[skip..last]), (0, &[])]
         }
     }
 
@@ -494,19 +465,25 @@ impl Grid {
         let stride = self.words_per_row;
         let (mut forces, mut actives) = (0u32, 0u32);
         if let Some(masks) = self.column_masks(centre, shape) {
-            for (y, m) in self.masked_rows(centre, masks) {
-                forces += (self.force_plane[y] & m).count_ones();
-                actives += (plane[y] & m).count_ones();
+            // One word per row (the grid is at most 64 wide): the row's words are consecutive.
+            for (y, masks) in self.row_runs(centre, masks) {
+                let rows = y..y + masks.len();
+                for ((f, a), m) in self.force_plane[rows.clone()].iter().zip(&plane[rows]).zip(masks) {
+                    forces += (f & m).count_ones();
+                    actives += (a & m).count_ones();
+                }
             }
         } else if shape.narrow && stride == 1 {
             let mut acc = 0u64;
             self.narrow_rows(centre, shape, &self.force_plane, plane, |_, f, a| acc += byte_popcounts(f | a << 32));
             (forces, actives) = split_byte_counts(acc);
         } else if let Some((word, shift)) = self.window_start(centre, shape) {
-            for (y, m) in self.masked_rows(centre, &shape.window_masks) {
-                let at = y * stride + word;
-                forces += (window(&self.force_plane, at, shift) & m).count_ones();
-                actives += (window(plane, at, shift) & m).count_ones();
+            for (y, masks) in self.row_runs(centre, &shape.window_masks) {
+                for (i, m) in masks.iter().enumerate() {
+                    let at = (y + i) * stride + word;
+                    forces += (window(&self.force_plane, at, shift) & m).count_ones();
+                    actives += (window(plane, at, shift) & m).count_ones();
+                }
             }
         } else if shape.narrow {
             // Spans of at most 31 bits: the force span goes in the low half of one word and the active span
@@ -537,8 +514,10 @@ impl Grid {
         let planes = &self.active_planes[..groups];
         let mut actives = 0u32;
         if let Some(masks) = self.column_masks(centre, shape) {
-            for (y, m) in self.masked_rows(centre, masks) {
-                actives += (planes.iter().fold(0u64, |acc, plane| acc | plane[y]) & m).count_ones();
+            for (y, masks) in self.row_runs(centre, masks) {
+                for (i, m) in masks.iter().enumerate() {
+                    actives += (planes.iter().fold(0u64, |acc, plane| acc | plane[y + i]) & m).count_ones();
+                }
             }
         } else if shape.narrow && stride == 1 && groups == 1 {
             let plane = &self.active_planes[0];
@@ -673,14 +652,34 @@ impl Grid {
     }
 
     /// Moves the occupant of `from` to the empty cell `to`, keeping its flags.
+    ///
+    /// The hot half of a move: the flags, the occupant and each plane's bit change places directly, the planes
+    /// chosen once from the flags (not once per cell, as a [`Grid::fill`] of `to` and a [`Grid::write`] of 0 on
+    /// `from` would).
     #[inline]
     pub fn relocate(&mut self, from: Position, to: Position) {
         let (i, j) = (self.index(from), self.index(to));
-        let flags = self.flags[i];
-        self.fill(to, flags);
-        self.occupant[j] = self.occupant[i];
-        self.vacate(from, flags);
-        self.occupant[i] = None;
+        debug_assert_eq!(self.flags[j], 0, "cell {to:?} is not empty");
+        let flags = std::mem::take(&mut self.flags[i]);
+        self.flags[j] = flags;
+        self.occupant[j] = self.occupant[i].take();
+        let (wpr, (fx, fy), (tx, ty)) =
+            (self.words_per_row, (from.x as usize, from.y as usize), (to.x as usize, to.y as usize));
+        let (from_word, from_bit, to_word, to_bit) =
+            (fy * wpr + (fx >> 6), 1u64 << (fx & 63), ty * wpr + (tx >> 6), 1u64 << (tx & 63));
+        let shift = |plane: &mut Vec<u64>| {
+            plane[from_word] &= !from_bit;
+            plane[to_word] |= to_bit;
+        };
+        if flags & OCCUPIED != 0 {
+            shift(&mut self.occupied_plane);
+        }
+        if is_deterrent(flags) {
+            shift(&mut self.force_plane);
+        }
+        if is_active_citizen(flags) {
+            shift(&mut self.active_planes[((flags & GROUP_MASK) >> GROUP_SHIFT) as usize]);
+        }
     }
 
     /// Calls `visit(start_index, slice)` for each contiguous run of cells of `shape` around `centre`
