@@ -1732,6 +1732,7 @@ pub(crate) fn apply(world: &mut World, p: Payload) -> Result<(), CheckpointError
     let citizen_entities = refs.list(&p.roster.citizens)?;
     let mut listed = vec![false; n];
     let mut citizen_records = Vec::with_capacity(p.roster.citizens.len());
+    crate::memory::advise_huge_pages(&citizen_records);
     for &r in &p.roster.citizens {
         let i = usize::try_from(r).ok().filter(|&i| records.get(i).is_some_and(Option::is_some));
         let i = i.ok_or_else(|| malformed(format!("roster citizen {r} is not a citizen entity")))?;

@@ -291,8 +291,8 @@ impl Grid {
             width,
             height,
             torus: topology == Topology::Torus,
-            flags: vec![0; cells],
-            occupant: vec![None; cells],
+            flags: crate::memory::huge_vec(cells, 0),
+            occupant: crate::memory::huge_vec(cells, None),
             words_per_row,
             active_planes: vec![plane.clone(); 8],
             occupied_plane: plane.clone(),
@@ -559,7 +559,8 @@ impl Grid {
         for (i, &f) in flags.iter().enumerate() {
             self.write(self.position(i), f);
         }
-        self.occupant = occupant;
+        // Copied into the grid's own array, which is on huge pages where the system grants them.
+        self.occupant.copy_from_slice(&occupant);
         true
     }
 

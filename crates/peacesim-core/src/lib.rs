@@ -21,6 +21,7 @@ pub mod food;
 pub mod forces;
 pub mod frames;
 pub mod grid;
+mod memory;
 pub mod metrics;
 pub mod peacekeeping;
 pub mod rng;

@@ -502,6 +502,7 @@ fn populate(world: &mut World, params: &Params, grid: &mut Grid, roster: &mut Ro
     let citizen_count = placements.iter().filter(|(_, slot)| matches!(slot, Slot::Citizen(_))).count();
     // The citizens' states first (their draws, in placement order), then their entities.
     let mut records = Vec::with_capacity(citizen_count);
+    crate::memory::advise_huge_pages(&records);
     records.extend(placements.iter().filter_map(|&(cell, slot)| match slot {
         Slot::Citizen(g) => {
             let p = populations[g as usize];
@@ -519,6 +520,7 @@ fn populate(world: &mut World, params: &Params, grid: &mut Grid, roster: &mut Ro
     let ids = placements.iter().enumerate().filter(|(_, (_, slot))| matches!(slot, Slot::Citizen(_)));
     let bundles = ids.zip(&records).map(|((i, _), c)| (AgentId(first_id + i as u32), c.home, Civilian));
     let mut entities = Vec::with_capacity(citizen_count);
+    crate::memory::advise_huge_pages(&entities);
     entities.extend(world.spawn_batch(bundles));
     roster.set_citizens(entities, records);
     let members = placements.iter().enumerate().filter_map(|(i, &(cell, slot))| match slot {

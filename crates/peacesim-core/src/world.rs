@@ -168,7 +168,9 @@ impl Roster {
         debug_assert_eq!(citizens.len(), records.len());
         self.citizens = citizens;
         self.records = records;
-        self.slot_of.clear();
+        // One entry per entity index up to the largest citizen's: looked up at random on large worlds.
+        let len = self.citizens.iter().map(|e| e.index_u32() as usize + 1).max().unwrap_or(0);
+        self.slot_of = crate::memory::huge_vec(len, NO_SLOT);
         self.reindex_from(0);
     }
 
