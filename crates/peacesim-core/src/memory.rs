@@ -46,3 +46,29 @@ pub(crate) fn huge_vec<T: Clone>(n: usize, value: T) -> Vec<T> {
     v.resize(n, value);
     v
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn advised_vectors_hold_what_plain_ones_do() {
+        // Below the two-huge-page threshold, and well above it (16 MiB, where the advice is given): the same
+        // contents as `vec!`, and the vector stays usable (written, grown, read back).
+        for n in [0usize, 1, 1000, 2 << 20] {
+            let mut v = huge_vec(n, 7u64);
+            assert_eq!(v.len(), n);
+            assert!(v.iter().all(|&x| x == 7));
+            for (i, x) in v.iter_mut().enumerate().step_by(4099) {
+                *x = i as u64;
+            }
+            v.push(9);
+            assert_eq!(v.iter().enumerate().step_by(4099).filter(|&(i, &x)| i < n && x != i as u64).count(), 0);
+            assert_eq!(v.last(), Some(&9));
+            let mut w = Vec::<u32>::with_capacity(n);
+            advise_huge_pages(&w);
+            w.extend((0..n as u32).rev());
+            assert_eq!(w.first().copied(), n.checked_sub(1).map(|m| m as u32));
+        }
+    }
+}
