@@ -483,8 +483,9 @@ fn member_turn(slot: usize, t: &mut Turn<'_, '_, '_>, s: &mut ActivationScratch,
     // Arrest one random active citizen within vision.
     let rng = t.rngs.get(Stream::Forces);
     if let Some((cell, suspect)) = pick_suspect(t.grid, rng, t.params.groups.len(), centre, shape)
-        && let Some(target) = t.roster.citizen_slot(suspect)
+        && let Some(target) = t.roster.active_slot_on(suspect, cell, records)
     {
+        debug_assert_eq!(t.roster.citizen_slot(suspect), Some(target));
         let c = &mut records[target];
         let term = jail(t.grid, c.group, cell, rng, rules);
         (c.state, c.jail_left, c.home) = (CitizenState::Jailed, term, cell);

@@ -1,8 +1,8 @@
 //! Resources shared by every concept: the clock, live parameters, the roster of agents in stable id order,
 //! and per-tick tallies.
 
-use crate::civilians::Citizen;
-use crate::grid::Neighbourhood;
+use crate::civilians::{Citizen, CitizenState};
+use crate::grid::{Neighbourhood, Position};
 use bevy_ecs::prelude::*;
 use peacesim_scenario::Scenario;
 
@@ -218,6 +218,18 @@ impl Roster {
     pub fn citizen_slot(&self, entity: Entity) -> Option<usize> {
         let slot = *self.slot_of.get(entity.index_u32() as usize)? as usize;
         (self.citizens.get(slot) == Some(&entity)).then_some(slot)
+    }
+
+    /// The slot of the active citizen `entity` found on `cell`, checked against its state in `records` (the
+    /// roster's states, taken out for the activation pass) rather than against [`Roster::citizens`]: an active
+    /// citizen holds its cell, and no other active citizen can be on it. The caller reads that state next
+    /// anyway, so on a large world this is one cache miss fewer than [`Roster::citizen_slot`] and the same
+    /// answer.
+    #[inline]
+    pub(crate) fn active_slot_on(&self, entity: Entity, cell: Position, records: &[Citizen]) -> Option<usize> {
+        let slot = *self.slot_of.get(entity.index_u32() as usize)? as usize;
+        let c = records.get(slot)?;
+        (c.home == cell && c.state == CitizenState::Active).then_some(slot)
     }
 
     /// The state of a citizen, by entity.
