@@ -1725,7 +1725,7 @@ pub(crate) fn apply(world: &mut World, p: Payload) -> Result<(), CheckpointError
         format!("grid.flags: cell {i} is empty but has flags {}", p.grid.flags[i])
     })?;
     let occupant = p.grid.occupant.iter().map(|&r| refs.opt(r)).collect::<Result<Vec<_>, _>>()?;
-    let restored = world.resource_mut::<Grid>().restore_cells(&p.grid.flags, occupant);
+    let restored = world.resource_mut::<Grid>().restore_cells(&p.grid.flags, &occupant);
     ensure(restored, || "the grid's size is not the scenario's".to_owned())?;
 
     // Every citizen is on the roster once, and every entry of its citizens is a citizen.

@@ -548,7 +548,7 @@ impl Grid {
     /// Replaces the flags and occupant of every cell and rebuilds the bit planes from the flags (for
     /// checkpoints). The planes are a function of the flags alone, so they come out as `write` left them.
     /// Returns `false`, changing nothing, if the lengths are not the grid's.
-    pub(crate) fn restore_cells(&mut self, flags: &[u8], occupant: Vec<Option<Entity>>) -> bool {
+    pub(crate) fn restore_cells(&mut self, flags: &[u8], occupant: &[Option<Entity>]) -> bool {
         if flags.len() != self.flags.len() || occupant.len() != self.occupant.len() {
             return false;
         }
@@ -560,7 +560,7 @@ impl Grid {
             self.write(self.position(i), f);
         }
         // Copied into the grid's own array, which is on huge pages where the system grants them.
-        self.occupant.copy_from_slice(&occupant);
+        self.occupant.copy_from_slice(occupant);
         true
     }
 
