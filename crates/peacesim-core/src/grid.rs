@@ -335,23 +335,17 @@ impl Grid {
         let i = self.index(p);
         debug_assert_eq!(self.flags[i], 0, "cell {p:?} is not empty");
         self.flags[i] = new;
-        self.mark_planes(p, new);
-    }
-
-    /// Sets the bits of cell `p` in the bit planes that `flags` belong to: the planes' side of [`Grid::fill`].
-    #[inline(always)]
-    fn mark_planes(&mut self, p: Position, flags: u8) {
         let (x, y) = (p.x as usize, p.y as usize);
         let word = y * self.words_per_row + (x >> 6);
         let bit = 1u64 << (x & 63);
-        if is_deterrent(flags) {
+        if is_deterrent(new) {
             self.force_plane[word] |= bit;
         }
-        if flags & OCCUPIED != 0 {
+        if new & OCCUPIED != 0 {
             self.occupied_plane[word] |= bit;
         }
-        if is_active_citizen(flags) {
-            self.active_planes[((flags & GROUP_MASK) >> GROUP_SHIFT) as usize][word] |= bit;
+        if is_active_citizen(new) {
+            self.active_planes[((new & GROUP_MASK) >> GROUP_SHIFT) as usize][word] |= bit;
         }
     }
 
@@ -668,7 +662,7 @@ impl Grid {
             (self.words_per_row, (from.x as usize, from.y as usize), (to.x as usize, to.y as usize));
         let (from_word, from_bit, to_word, to_bit) =
             (fy * wpr + (fx >> 6), 1u64 << (fx & 63), ty * wpr + (tx >> 6), 1u64 << (tx & 63));
-        let shift = |plane: &mut Vec<u64>| {
+        let shift = |plane: &mut [u64]| {
             plane[from_word] &= !from_bit;
             plane[to_word] |= to_bit;
         };
