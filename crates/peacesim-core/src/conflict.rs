@@ -9,7 +9,7 @@ use crate::civilians::{Citizen, CitizenState, Civilian, LIFE_SENTENCE, grievance
 use crate::events::{Event, EventKind, EventLog};
 use crate::food::FoodState;
 use crate::grid::{
-    FIGHTER, FORCE, GROUP_MASK, GROUP_SHIFT, Grid, JAILED, Neighbourhood, OCCUPIED, Position, WATER, citizen_flags,
+    FORCE, GROUP_MASK, GROUP_SHIFT, Grid, JAILED, Neighbourhood, OCCUPIED, Position, WATER, citizen_flags,
     fighter_flags,
 };
 use crate::peacekeeping::{Attack, IncidentKind, Peacekeeping, interposes, protected};
@@ -870,12 +870,10 @@ pub(crate) fn fighters_act(
         // Fight: a uniformly random hostile fighter in sight, attacked if adjacent, approached (or, when
         // outnumbered, fled) if not.
         let mask = c.hostile[f];
-        let hostile =
-            |fl: u8| fl & (FORCE | FIGHTER) == FORCE | FIGHTER && (mask >> ((fl & GROUP_MASK) >> GROUP_SHIFT)) & 1 == 1;
-        let enemies = if mask == 0 { 0 } else { grid.count(at, shape, hostile) };
+        let enemies = if mask == 0 { 0 } else { grid.count_fighters(at, shape, mask) };
         if enemies > 0 {
             let k = rng.random_range(0..enemies);
-            if let Some(target) = grid.nth(at, shape, k, hostile).map(|i| grid.position(i)) {
+            if let Some(target) = grid.nth_fighter(at, shape, mask, k) {
                 let adjacent = at.x.abs_diff(target.x) <= 1 && at.y.abs_diff(target.y) <= 1;
                 // Soldiers of a mission nearby interpose: a deterred fighter disengages and falls back
                 // (Hultman, Kathman & Shannon 2014: troops reduce battle deaths).
@@ -900,12 +898,10 @@ pub(crate) fn fighters_act(
                 } else {
                     // Approach when not outnumbered in sight, else fall back (Lanchester: the weaker side
                     // that stands and fights is destroyed).
-                    let own = me.faction << GROUP_SHIFT;
                     let sign = if deterred {
                         -1
                     } else {
-                        let friends =
-                            grid.count(at, shape, |fl| fl & (FORCE | FIGHTER | GROUP_MASK) == FORCE | FIGHTER | own);
+                        let friends = grid.count_fighters(at, shape, 1 << me.faction);
                         if friends + 1 >= enemies { 1 } else { -1 }
                     };
                     let distance = |p: Position| i64::from(p.x.abs_diff(target.x).max(p.y.abs_diff(target.y)));
@@ -922,13 +918,10 @@ pub(crate) fn fighters_act(
             // Ceasefire violations: shots across the line at a fighter of a faction it has a ceasefire with.
             if rules.ceasefire_violation > 0.0 && c.truce[f] != 0 {
                 let tmask = c.truce[f];
-                let foe = |fl: u8| {
-                    fl & (FORCE | FIGHTER) == FORCE | FIGHTER && (tmask >> ((fl & GROUP_MASK) >> GROUP_SHIFT)) & 1 == 1
-                };
-                let m = grid.count(at, shape, foe);
+                let m = grid.count_fighters(at, shape, tmask);
                 if m > 0 && rng.random_bool(rules.ceasefire_violation) {
                     let k = rng.random_range(0..m);
-                    if let Some(target) = grid.nth(at, shape, k, foe).map(|i| grid.position(i))
+                    if let Some(target) = grid.nth_fighter(at, shape, tmask, k)
                         && let Some(victim) = grid.occupant(target)
                     {
                         acted = true;

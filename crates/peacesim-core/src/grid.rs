@@ -69,6 +69,18 @@ pub fn is_active_citizen(f: u8) -> bool {
     f & (FORCE | ACTIVE) == ACTIVE
 }
 
+/// Whether flags show a faction's fighter.
+#[inline]
+pub fn is_fighter(f: u8) -> bool {
+    f & (FORCE | FIGHTER) == FORCE | FIGHTER
+}
+
+/// The group bits of flags: a citizen's group, or a fighter's faction.
+#[inline]
+fn group_of(f: u8) -> usize {
+    usize::from((f & GROUP_MASK) >> GROUP_SHIFT)
+}
+
 /// Flags of a fighter of `faction` (irregular unless it is the government's).
 pub fn fighter_flags(faction: u8, government: bool) -> u8 {
     OCCUPIED | FORCE | FIGHTER | (faction << GROUP_SHIFT) | if government { 0 } else { IRREGULAR }
@@ -210,6 +222,9 @@ pub struct Grid {
     occupied_plane: Vec<u64>,
     /// Bit planes of cells holding an active citizen, one per group.
     active_planes: Vec<Vec<u64>>,
+    /// Bit planes of cells holding a faction's fighter, one per faction: the conflict layer's counts and
+    /// picks of hostile fighters are popcounts over them, as the citizens' are over the active planes.
+    fighter_planes: Vec<Vec<u64>>,
 }
 
 /// A coordinate one neighbourhood radius outside `0..size` at most, wrapped on a torus (without an integer
@@ -279,6 +294,26 @@ fn ones(row: &[u64], a: usize, b: usize) -> u32 {
     }
 }
 
+/// A mask of bits `0..n` (all eight from 8 on).
+#[inline(always)]
+fn first_bits(n: usize) -> u8 {
+    if n >= 8 { !0 } else { (1u8 << n) - 1 }
+}
+
+/// The planes of `planes` whose bits are set in `select` (bit i for plane i), in order, and how many.
+#[inline(always)]
+fn chosen(planes: &[Vec<u64>], select: u8) -> ([&[u64]; 8], usize) {
+    let mut out: [&[u64]; 8] = [&[]; 8];
+    let mut n = 0;
+    for (i, plane) in planes.iter().enumerate().take(8) {
+        if select >> i & 1 == 1 {
+            out[n] = plane;
+            n += 1;
+        }
+    }
+    (out, n)
+}
+
 impl Grid {
     /// An empty grid.
     pub fn new(width: u32, height: u32, topology: Topology) -> Self {
@@ -295,6 +330,9 @@ impl Grid {
             occupant: crate::memory::huge_vec(cells, None),
             words_per_row,
             active_planes: vec![plane.clone(); 8],
+            // Zeroed allocations rather than clones: most scenarios have no fighters, and the pages of planes
+            // never written are never touched.
+            fighter_planes: (0..8).map(|_| vec![0u64; plane.len()]).collect(),
             occupied_plane: plane.clone(),
             force_plane: plane,
         }
@@ -324,6 +362,14 @@ impl Grid {
         if is_active_citizen(new) {
             self.active_planes[((new & GROUP_MASK) >> GROUP_SHIFT) as usize][word] |= bit;
         }
+        if (old | new) & FORCE != 0 {
+            if is_fighter(old) {
+                self.fighter_planes[group_of(old)][word] &= !bit;
+            }
+            if is_fighter(new) {
+                self.fighter_planes[group_of(new)][word] |= bit;
+            }
+        }
     }
 
     /// Writes the flags of an empty cell (whose flags are 0: every cell left empty is written 0, and a
@@ -340,6 +386,9 @@ impl Grid {
         let bit = 1u64 << (x & 63);
         if is_deterrent(new) {
             self.force_plane[word] |= bit;
+        }
+        if is_fighter(new) {
+            self.fighter_planes[group_of(new)][word] |= bit;
         }
         if new & OCCUPIED != 0 {
             self.occupied_plane[word] |= bit;
@@ -501,37 +550,60 @@ impl Grid {
         (forces - u32::from(is_deterrent(own)), actives - u32::from(is_active_citizen(own) && own_group == group))
     }
 
-    /// Active citizens of any group within `shape` around `centre` (centre excluded).
+    /// Active citizens of any of the first `groups` groups within `shape` around `centre` (centre excluded).
     #[inline(always)]
     pub fn count_actives(&self, centre: Position, shape: &Neighbourhood, groups: usize) -> u32 {
+        let (planes, n) = chosen(&self.active_planes, first_bits(groups));
+        let own = self.flags(centre);
+        self.count_union(centre, shape, &planes[..n]) - u32::from(is_active_citizen(own) && group_of(own) < groups)
+    }
+
+    /// Fighters of the factions whose bits are set in `factions` (bit i for faction i) within `shape` around
+    /// `centre` (centre excluded).
+    #[inline]
+    pub fn count_fighters(&self, centre: Position, shape: &Neighbourhood, factions: u8) -> u32 {
+        let (planes, n) = chosen(&self.fighter_planes, factions);
+        let own = self.flags(centre);
+        self.count_union(centre, shape, &planes[..n]) - u32::from(is_fighter(own) && factions >> group_of(own) & 1 == 1)
+    }
+
+    /// The set bits of the union of `planes` (whose cells never overlap) within `shape` around `centre`,
+    /// centre included.
+    #[inline(always)]
+    fn count_union(&self, centre: Position, shape: &Neighbourhood, planes: &[&[u64]]) -> u32 {
         let stride = self.words_per_row;
-        let planes = &self.active_planes[..groups];
-        let mut actives = 0u32;
+        let mut n = 0u32;
         if let Some(masks) = self.column_masks(centre, shape) {
             for (y, masks) in self.row_runs(centre, masks) {
                 for (i, m) in masks.iter().enumerate() {
-                    actives += (planes.iter().fold(0u64, |acc, plane| acc | plane[y + i]) & m).count_ones();
+                    n += (planes.iter().fold(0u64, |acc, plane| acc | plane[y + i]) & m).count_ones();
                 }
             }
-        } else if shape.narrow && stride == 1 && groups == 1 {
-            let plane = &self.active_planes[0];
-            self.narrow_rows(centre, shape, plane, plane, |_, a, _| actives += a.count_ones());
+        } else if shape.narrow && stride == 1 && planes.len() == 1 {
+            let plane = planes[0];
+            self.narrow_rows(centre, shape, plane, plane, |_, a, _| n += a.count_ones());
+        } else if let Some((word, shift)) = self.window_start(centre, shape) {
+            for (y, masks) in self.row_runs(centre, &shape.window_masks) {
+                for (i, m) in masks.iter().enumerate() {
+                    let at = (y + i) * stride + word;
+                    n += (planes.iter().fold(0u64, |acc, plane| acc | window(plane, at, shift)) & m).count_ones();
+                }
+            }
         } else if shape.narrow {
-            // A cell holds at most one group, so the groups' spans can be OR-ed before counting.
+            // A cell holds at most one group (or faction), so the planes' spans can be OR-ed before counting.
             self.for_each_span(centre, shape, |y, a, b| {
                 let base = y * stride;
                 let bits = planes.iter().fold(0u64, |acc, plane| acc | span_bits(plane, base, a, b));
-                actives += bits.count_ones();
+                n += bits.count_ones();
             });
         } else {
             self.for_each_span(centre, shape, |y, a, b| {
                 for plane in planes {
-                    actives += ones(&plane[y * stride..(y + 1) * stride], a, b);
+                    n += ones(&plane[y * stride..(y + 1) * stride], a, b);
                 }
             });
         }
-        let own = self.flags(centre);
-        actives - u32::from(is_active_citizen(own) && usize::from((own & GROUP_MASK) >> GROUP_SHIFT) < groups)
+        n
     }
 
     /// The flags and occupant of every cell, row-major (for checkpoints).
@@ -550,6 +622,7 @@ impl Grid {
         self.force_plane.iter_mut().for_each(|w| *w = 0);
         self.occupied_plane.iter_mut().for_each(|w| *w = 0);
         self.active_planes.iter_mut().flatten().for_each(|w| *w = 0);
+        self.fighter_planes.iter_mut().flatten().for_each(|w| *w = 0);
         for (i, &f) in flags.iter().enumerate() {
             self.write(self.position(i), f);
         }
@@ -669,10 +742,14 @@ impl Grid {
         if flags & OCCUPIED != 0 {
             shift(&mut self.occupied_plane);
         }
-        if is_deterrent(flags) {
-            shift(&mut self.force_plane);
-        }
-        if is_active_citizen(flags) {
+        if flags & FORCE != 0 {
+            if is_deterrent(flags) {
+                shift(&mut self.force_plane);
+            }
+            if is_fighter(flags) {
+                shift(&mut self.fighter_planes[group_of(flags)]);
+            }
+        } else if is_active_citizen(flags) {
             shift(&mut self.active_planes[((flags & GROUP_MASK) >> GROUP_SHIFT) as usize]);
         }
     }
@@ -719,10 +796,33 @@ impl Grid {
     /// the first `groups` groups within `shape` around `centre`, centre excluded: popcounts per row, then
     /// a bit select in the row that holds it.
     pub fn nth_active(&self, centre: Position, shape: &Neighbourhood, groups: usize, k: u32) -> Option<Position> {
-        let planes = &self.active_planes[..groups];
+        let (planes, n) = chosen(&self.active_planes, first_bits(groups));
+        let in_groups = |f: u8| is_active_citizen(f) && group_of(f) < groups;
+        self.nth_union(centre, shape, &planes[..n], k, in_groups)
+    }
+
+    /// The position of the `k`-th (0-based, in the same scan order as [`Grid::nth`]) fighter of the factions
+    /// whose bits are set in `factions` within `shape` around `centre`, centre excluded.
+    pub fn nth_fighter(&self, centre: Position, shape: &Neighbourhood, factions: u8, k: u32) -> Option<Position> {
+        let (planes, n) = chosen(&self.fighter_planes, factions);
+        let of_factions = |f: u8| is_fighter(f) && factions >> group_of(f) & 1 == 1;
+        self.nth_union(centre, shape, &planes[..n], k, of_factions)
+    }
+
+    /// The `k`-th set bit, in [`Grid::nth`]'s scan order and centre excluded, of the union of `planes`
+    /// within `shape` around `centre`; `pred` tells the same cells from their flags, for the shapes too wide
+    /// for the planes' spans.
+    #[inline(always)]
+    fn nth_union(
+        &self,
+        centre: Position,
+        shape: &Neighbourhood,
+        planes: &[&[u64]],
+        k: u32,
+        pred: impl Fn(u8) -> bool,
+    ) -> Option<Position> {
         if !shape.narrow {
-            let in_groups = |f: u8| is_active_citizen(f) && usize::from((f & GROUP_MASK) >> GROUP_SHIFT) < groups;
-            return self.nth(centre, shape, k, in_groups).map(|i| self.position(i));
+            return self.nth(centre, shape, k, pred).map(|i| self.position(i));
         }
         if self.words_per_row > 1 {
             // Rows of several words: each span (at most 31 columns) from the planes, in the byte scan's
@@ -1054,6 +1154,74 @@ mod tests {
                         }
                     }
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn fighter_planes_count_and_pick_what_byte_scans_do() {
+        use rand::SeedableRng;
+        let mut rng = ChaCha8Rng::seed_from_u64(11);
+        for topology in [Topology::Torus, Topology::Bounded] {
+            for (width, vision) in [
+                (60, Vision { shape: Shape::Moore, radius: 3.0 }),
+                (80, Vision { shape: Shape::Moore, radius: 2.0 }),
+                (64, Vision { shape: Shape::Euclidean, radius: 7.0 }),
+                (150, Vision { shape: Shape::VonNeumann, radius: 5.0 }),
+                (70, Vision { shape: Shape::Moore, radius: 20.0 }),
+            ] {
+                let shape = Neighbourhood::new(&vision);
+                let bound = shape.clone().bind(width, 45, topology);
+                let mut grid = Grid::new(width, 45, topology);
+                let mut world = World::new();
+                for i in 0..grid.cells() {
+                    let roll = rng.random_range(0..100u32);
+                    let flags = match roll {
+                        0..5 => FORCE,
+                        5..25 => fighter_flags((roll % 5) as u8, roll % 5 == 0),
+                        25..70 => citizen_flags((roll % 2) as u8, roll % 7 == 0),
+                        _ => continue,
+                    };
+                    grid.place(grid.position(i), world.spawn_empty().id(), flags);
+                }
+                for round in 0..300 {
+                    let centre = grid.position(rng.random_range(0..grid.cells()));
+                    let factions = rng.random_range(0..32u32) as u8;
+                    let of = |f: u8| f & (FORCE | FIGHTER) == FORCE | FIGHTER && factions >> group_of(f) & 1 == 1;
+                    let n = grid.count(centre, &shape, of);
+                    for s in [&shape, &bound] {
+                        assert_eq!(grid.count_fighters(centre, s, factions), n, "{topology:?} {width} {round}");
+                    }
+                    for k in 0..=n {
+                        let expected = grid.nth(centre, &shape, k, of).map(|i| grid.position(i));
+                        assert_eq!(
+                            grid.nth_fighter(centre, &bound, factions, k),
+                            expected,
+                            "{topology:?} {width} k={k}"
+                        );
+                    }
+                    // Keep the planes changing: a fighter moves, changes side or dies; a citizen joins up.
+                    let f = grid.flags(centre);
+                    if is_fighter(f) {
+                        match round % 3 {
+                            0 => {
+                                if let Some(to) = grid.random_empty_in(centre, &shape, &mut rng) {
+                                    grid.relocate(centre, to);
+                                }
+                            }
+                            1 => grid.set_flags(centre, fighter_flags((group_of(f) as u8 + 1) % 5, false)),
+                            _ => grid.clear(centre),
+                        }
+                    } else if f & (OCCUPIED | FORCE | WATER) == OCCUPIED {
+                        grid.set_flags(centre, fighter_flags((round % 5) as u8, false));
+                    }
+                }
+                // A checkpoint's restore rebuilds the planes from the flags alone.
+                let (flags, occupants) = grid.cell_state();
+                let (flags, occupants) = (flags.to_vec(), occupants.to_vec());
+                let mut restored = Grid::new(width, 45, topology);
+                assert!(restored.restore_cells(&flags, &occupants));
+                assert_eq!(restored.fighter_planes, grid.fighter_planes);
             }
         }
     }

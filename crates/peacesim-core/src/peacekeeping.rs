@@ -28,7 +28,7 @@ use crate::activation::arrest_one;
 use crate::civilians::{CitizenState, Civilian, LIFE_SENTENCE};
 use crate::conflict::{Conflict, Fighter};
 use crate::events::{Event, EventKind, EventLog};
-use crate::grid::{FIGHTER, FORCE, GROUP_MASK, GROUP_SHIFT, Grid, JAILED, Neighbourhood, OCCUPIED, Position, WATER};
+use crate::grid::{FORCE, Grid, JAILED, Neighbourhood, OCCUPIED, Position, WATER};
 use crate::rng::{RngStreams, Stream};
 use crate::world::{AgentId, Clock, Params, Roster, Tally};
 use bevy_ecs::prelude::*;
@@ -1354,13 +1354,10 @@ pub(crate) fn peacekeepers_act(
             && rng.random_bool(spec.enforcement_rate)
         {
             let spoilers = mission.spoilers;
-            let target = |fl: u8| {
-                fl & (FORCE | FIGHTER) == FORCE | FIGHTER && (spoilers >> ((fl & GROUP_MASK) >> GROUP_SHIFT)) & 1 == 1
-            };
-            let count = grid.count(here, &k.vision, target);
+            let count = grid.count_fighters(here, &k.vision, spoilers);
             if count > 0 {
                 let pick = rng.random_range(0..count);
-                if let Some(cell) = grid.nth(here, &k.vision, pick, target).map(|i| grid.position(i))
+                if let Some(cell) = grid.nth_fighter(here, &k.vision, spoilers, pick)
                     && let Some(victim) = grid.occupant(cell)
                     && let Ok((mut f, _)) = fighters.get_mut(victim)
                     && f.alive

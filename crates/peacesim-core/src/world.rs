@@ -65,7 +65,7 @@ impl Params {
             force_vision: scenario.forces.values().map(|f| bound(&f.vision)).collect(),
             force_movement: scenario.forces.values().map(|f| f.movement).collect(),
             factions: scenario.factions.keys().cloned().collect(),
-            faction_vision: scenario.factions.values().map(|f| Neighbourhood::new(&f.vision)).collect(),
+            faction_vision: scenario.factions.values().map(|f| bound(&f.vision)).collect(),
             flee_vision: scenario.displacement.as_ref().map(|d| {
                 Neighbourhood::new(&peacesim_scenario::Vision {
                     shape: peacesim_scenario::Shape::Moore,
