@@ -222,19 +222,10 @@ pub(crate) fn activate_agents(
         peacekeeping: &peacekeeping,
         roster: &roster,
     };
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("popcnt") {
-        // SAFETY: `run_turns_popcnt` only needs the POPCNT instruction, which this processor has (checked
-        // just above).
-        #[allow(unsafe_code)]
-        unsafe {
-            run_turns_popcnt(&order, &mut turn, &mut scratch, &mut records, prefetch);
-        }
-    } else {
-        run_turns(&order, &mut turn, &mut scratch, &mut records, prefetch);
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    run_turns(&order, &mut turn, &mut scratch, &mut records, prefetch);
+    crate::cpu::with_popcnt(
+        #[inline(always)]
+        || run_turns(&order, &mut turn, &mut scratch, &mut records, prefetch),
+    );
     scratch.order = order;
     roster.records = records;
     scratch.scatter(&roster, &mut citizens, &mut members);
@@ -276,22 +267,6 @@ fn one_turn(slot: u32, turn: &mut Turn<'_, '_, '_>, scratch: &mut ActivationScra
     } else {
         citizen_turn(slot as usize, turn, records);
     }
-}
-
-/// [`run_turns`] compiled for processors with the POPCNT instruction (every x86-64 processor of the last
-/// fifteen years, but not the x86-64 baseline a default build targets): the neighbourhood counts, most of a
-/// turn's work on a small world, are popcounts of bit-plane words, one instruction each instead of a dozen.
-/// The same results either way; the caller checks the processor.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "popcnt")]
-fn run_turns_popcnt(
-    order: &[u32],
-    turn: &mut Turn<'_, '_, '_>,
-    scratch: &mut ActivationScratch,
-    records: &mut [Citizen],
-    prefetch: bool,
-) {
-    run_turns(order, turn, scratch, records, prefetch);
 }
 
 /// Moves the occupant of `pos` to a random empty cell within `shape`, if there is one.

@@ -821,296 +821,331 @@ pub(crate) fn fighters_act(
     let groups = params.groups.len();
     // The citizens in the world: those deserters become during this loop are spawned after it.
     let visible = roster.citizens.len();
-    for (i, &e) in order.iter().enumerate() {
-        // Start the cache misses of a fighter a few turns ahead (its components, then its cell's flags,
-        // violence, district and peacekeeping presence) while this one acts.
-        if let Some(&ahead) = order.get(i + FIGHTERS_AHEAD)
-            && let Ok((p, _)) = fighters.get(ahead)
-        {
-            let index = grid.index(*p);
-            grid.touch(*p);
-            c.touch(index);
-            if let (Some(near), Some(guard)) = (pk.near.get(index), pk.guard.get(index)) {
-                crate::grid::prefetch(near);
-                crate::grid::prefetch(guard);
-            }
-        }
-        let Ok((pos, fighter)) = fighters.get(e) else { continue };
-        if !fighter.alive {
-            continue;
-        }
-        let (mut at, me) = (*pos, *fighter);
-        let f = me.faction as usize;
-        let Some(spec) = specs[f] else { continue };
-        let shape: &Neighbourhood = &params.faction_vision[f];
-        let government = c.government == Some(me.faction);
+    // The turns' counts are popcounts of the fighter planes.
+    crate::cpu::with_popcnt(
+        #[inline(always)]
+        || {
+            for (i, &e) in order.iter().enumerate() {
+                // Start the cache misses of a fighter a few turns ahead (its components, then its cell's flags,
+                // violence, district and peacekeeping presence) while this one acts.
+                if let Some(&ahead) = order.get(i + FIGHTERS_AHEAD)
+                    && let Ok((p, _)) = fighters.get(ahead)
+                {
+                    let index = grid.index(*p);
+                    grid.touch(*p);
+                    c.touch(index);
+                    if let (Some(near), Some(guard)) = (pk.near.get(index), pk.guard.get(index)) {
+                        crate::grid::prefetch(near);
+                        crate::grid::prefetch(guard);
+                    }
+                }
+                let Ok((pos, fighter)) = fighters.get(e) else { continue };
+                if !fighter.alive {
+                    continue;
+                }
+                let (mut at, me) = (*pos, *fighter);
+                let f = me.faction as usize;
+                let Some(spec) = specs[f] else { continue };
+                let shape: &Neighbourhood = &params.faction_vision[f];
+                let government = c.government == Some(me.faction);
 
-        // Desertion, more likely as cohesion falls.
-        let p_desert = (rules.desertion * (1.0 - c.factions[f].cohesion)).clamp(0.0, 1.0);
-        if p_desert > 0.0 && rng.random_bool(p_desert) {
-            let id = id_of(e);
-            let group = me.group.min(groups.saturating_sub(1) as u8);
-            let citizen = Citizen::new(group, me.hardship, me.risk_aversion, 0, at);
-            if let Ok((_, mut fi)) = fighters.get_mut(e) {
-                fi.alive = false;
-            }
-            grid.clear(at);
-            let new = match id {
-                Some(id) => commands.spawn((id, at, Civilian)).id(),
-                None => commands.spawn((at, Civilian)).id(),
-            };
-            grid.place(at, new, citizen_flags(citizen.group, false));
-            roster.push_citizen(new, citizen);
-            c.factions[f].fighters -= 1;
-            c.tally.desertions += 1;
-            log.push(ev(EventKind::Desertion, at, id, None, 0.0, c.factions[f].name.clone()));
-            continue;
-        }
+                // Desertion, more likely as cohesion falls.
+                let p_desert = (rules.desertion * (1.0 - c.factions[f].cohesion)).clamp(0.0, 1.0);
+                if p_desert > 0.0 && rng.random_bool(p_desert) {
+                    let id = id_of(e);
+                    let group = me.group.min(groups.saturating_sub(1) as u8);
+                    let citizen = Citizen::new(group, me.hardship, me.risk_aversion, 0, at);
+                    if let Ok((_, mut fi)) = fighters.get_mut(e) {
+                        fi.alive = false;
+                    }
+                    grid.clear(at);
+                    let new = match id {
+                        Some(id) => commands.spawn((id, at, Civilian)).id(),
+                        None => commands.spawn((at, Civilian)).id(),
+                    };
+                    grid.place(at, new, citizen_flags(citizen.group, false));
+                    roster.push_citizen(new, citizen);
+                    c.factions[f].fighters -= 1;
+                    c.tally.desertions += 1;
+                    log.push(ev(EventKind::Desertion, at, id, None, 0.0, c.factions[f].name.clone()));
+                    continue;
+                }
 
-        // Fight: a uniformly random hostile fighter in sight, attacked if adjacent, approached (or, when
-        // outnumbered, fled) if not.
-        let mask = c.hostile[f];
-        let enemies = if mask == 0 { 0 } else { grid.count_fighters(at, shape, mask) };
-        if enemies > 0 {
-            let k = rng.random_range(0..enemies);
-            if let Some(target) = grid.nth_fighter(at, shape, mask, k) {
-                let adjacent = at.x.abs_diff(target.x) <= 1 && at.y.abs_diff(target.y) <= 1;
-                // Soldiers of a mission nearby interpose: a deterred fighter disengages and falls back
-                // (Hultman, Kathman & Shannon 2014: troops reduce battle deaths).
-                let deterred = pk.enabled && {
-                    let stay = pk.battle_factor(grid.index(at));
-                    stay < 1.0 && pk_rng.random_bool(1.0 - stay)
-                };
-                if adjacent && !deterred {
-                    let p = (rules.hit_probability * spec.firepower * c.defence(&rules, grid.index(target))).min(1.0);
-                    if rng.random_bool(p)
-                        && let Some(victim) = grid.occupant(target)
-                        && let Ok((_, mut v)) = fighters.get_mut(victim)
-                        && v.alive
-                    {
-                        let vf = c.kill(grid, &mut v, target, rules.violence_radius);
-                        let detail = c.factions[vf].name.clone();
-                        log.push(ev(EventKind::CombatDeath, target, id_of(e), id_of(victim), 0.0, detail));
-                        if pk.enabled {
-                            pk.fresh.push((target, IncidentKind::Battle));
+                // Fight: a uniformly random hostile fighter in sight, attacked if adjacent, approached (or, when
+                // outnumbered, fled) if not.
+                let mask = c.hostile[f];
+                let enemies = if mask == 0 { 0 } else { grid.count_fighters(at, shape, mask) };
+                if enemies > 0 {
+                    let k = rng.random_range(0..enemies);
+                    if let Some(target) = grid.nth_fighter(at, shape, mask, k) {
+                        let adjacent = at.x.abs_diff(target.x) <= 1 && at.y.abs_diff(target.y) <= 1;
+                        // Soldiers of a mission nearby interpose: a deterred fighter disengages and falls back
+                        // (Hultman, Kathman & Shannon 2014: troops reduce battle deaths).
+                        let deterred = pk.enabled && {
+                            let stay = pk.battle_factor(grid.index(at));
+                            stay < 1.0 && pk_rng.random_bool(1.0 - stay)
+                        };
+                        if adjacent && !deterred {
+                            let p = (rules.hit_probability * spec.firepower * c.defence(&rules, grid.index(target)))
+                                .min(1.0);
+                            if rng.random_bool(p)
+                                && let Some(victim) = grid.occupant(target)
+                                && let Ok((_, mut v)) = fighters.get_mut(victim)
+                                && v.alive
+                            {
+                                let vf = c.kill(grid, &mut v, target, rules.violence_radius);
+                                let detail = c.factions[vf].name.clone();
+                                log.push(ev(EventKind::CombatDeath, target, id_of(e), id_of(victim), 0.0, detail));
+                                if pk.enabled {
+                                    pk.fresh.push((target, IncidentKind::Battle));
+                                }
+                            }
+                        } else {
+                            // Approach when not outnumbered in sight, else fall back (Lanchester: the weaker side
+                            // that stands and fights is destroyed).
+                            let sign = if deterred {
+                                -1
+                            } else {
+                                let friends = grid.count_fighters(at, shape, 1 << me.faction);
+                                if friends + 1 >= enemies { 1 } else { -1 }
+                            };
+                            let distance = |p: Position| i64::from(p.x.abs_diff(target.x).max(p.y.abs_diff(target.y)));
+                            if let Some(step) = best_step(grid, at, |p| sign * distance(p)) {
+                                grid.relocate(at, step);
+                                at = step;
+                            }
                         }
                     }
                 } else {
-                    // Approach when not outnumbered in sight, else fall back (Lanchester: the weaker side
-                    // that stands and fights is destroyed).
-                    let sign = if deterred {
-                        -1
-                    } else {
-                        let friends = grid.count_fighters(at, shape, 1 << me.faction);
-                        if friends + 1 >= enemies { 1 } else { -1 }
-                    };
-                    let distance = |p: Position| i64::from(p.x.abs_diff(target.x).max(p.y.abs_diff(target.y)));
-                    if let Some(step) = best_step(grid, at, |p| sign * distance(p)) {
-                        grid.relocate(at, step);
-                        at = step;
-                    }
-                }
-            }
-        } else {
-            let here = grid.index(at);
-            let d = c.district_of_cell[here];
-            let mut acted = false;
-            // Ceasefire violations: shots across the line at a fighter of a faction it has a ceasefire with.
-            if rules.ceasefire_violation > 0.0 && c.truce[f] != 0 {
-                let tmask = c.truce[f];
-                let m = grid.count_fighters(at, shape, tmask);
-                if m > 0 && rng.random_bool(rules.ceasefire_violation) {
-                    let k = rng.random_range(0..m);
-                    if let Some(target) = grid.nth_fighter(at, shape, tmask, k)
-                        && let Some(victim) = grid.occupant(target)
-                    {
-                        acted = true;
-                        let tf = (grid.flags(target) & GROUP_MASK) >> GROUP_SHIFT;
-                        let adjacent = at.x.abs_diff(target.x) <= 1 && at.y.abs_diff(target.y) <= 1;
-                        let p = rules.hit_probability * spec.firepower * c.defence(&rules, grid.index(target));
-                        if adjacent
-                            && rng.random_bool(p.min(1.0))
-                            && let Ok((_, mut v)) = fighters.get_mut(victim)
-                            && v.alive
-                        {
-                            let vf = c.kill(grid, &mut v, target, rules.violence_radius);
-                            let detail = c.factions[vf].name.clone();
-                            log.push(ev(EventKind::CombatDeath, target, id_of(e), id_of(victim), 0.0, detail));
-                        }
-                        c.tally.violations += 1;
-                        let pair = format!("{}/{}", c.factions[f].name, c.factions[tf as usize].name);
-                        log.push(ev(EventKind::CeasefireViolation, target, id_of(e), id_of(victim), 0.0, pair));
-                        if pk.enabled {
-                            pk.fresh.push((target, IncidentKind::CeasefireViolation(me.faction, tf)));
-                        } else if let Some(cf) = c
-                            .ceasefires
-                            .iter_mut()
-                            .find(|cf| (cf.a, cf.b) == (me.faction, tf) || (cf.a, cf.b) == (tf, me.faction))
-                        {
-                            // Nobody is watching: every violation goes unanswered.
-                            cf.pressure += rules.violation_escalation;
-                        }
-                    }
-                }
-            }
-            // Fighters of a faction that withdrew its consent attack peacekeepers in range.
-            if let Some(pr) = pk_rules
-                && !acted
-                && pk.near[here] != 0
-                && pk.consent[f] < 1.0
-                && pk_rng.random_bool((pr.attack_rate * (1.0 - pk.consent[f])).clamp(0.0, 1.0))
-            {
-                let unit = pk.units[pk.near[here] as usize - 1];
-                pk.attacks.push(Attack { unit, attacker: e, faction: me.faction, cell: at });
-                log.push(ev(EventKind::PeacekeepersAttacked, at, id_of(e), None, 0.0, c.factions[f].name.clone()));
-                acted = true;
-            }
-            let contest = if d == u16::MAX { 0.0 } else { c.contest[d as usize] };
-            let floor = rules.uncontested_targeting;
-            // Indiscipline: a faction whose cohesion has fallen abuses civilians more (Humphreys & Weinstein
-            // 2006), up to twice as often at cohesion 0.
-            let discipline = 2.0 - c.factions[f].cohesion;
-            // Repression: government fighters facing open dissent strike more often, at the dissidents
-            // (Davenport 2007, the "law of coercive responsiveness").
-            let dissent = if government { grid.count_actives(at, shape, groups) } else { 0 };
-            // Scarcity: where the district goes hungry, fighters prey on civilians for food (the
-            // resource-competition channel of climate and conflict; Hsiang, Burke & Miguel 2013).
-            let hunger = if d == u16::MAX { 0.0 } else { food.insecurity.get(d as usize).copied().unwrap_or(0.0) };
-            let scarcity = 1.0 + rules.scarcity_predation * hunger;
-            let mut p_attack =
-                spec.targeting * (floor + (1.0 - floor) * contest) * discipline * scarcity * f64::from(1 + dissent);
-            if pk.enabled {
-                // Peacekeepers nearby deter attacks on civilians, the government's much less (Fjelde et al. 2019).
-                p_attack *= pk.attack_factor(here, government);
-            }
-            if !acted && p_attack > 0.0 && rng.random_bool(p_attack.min(1.0)) {
-                let n = if dissent > 0 { dissent } else { grid.count(at, shape, is_civilian) };
-                if n > 0 {
-                    let k = rng.random_range(0..n);
-                    let cell = if dissent > 0 {
-                        grid.nth_active(at, shape, groups, k)
-                    } else {
-                        grid.nth(at, shape, k, is_civilian).map(|i| grid.position(i))
-                    };
-                    let vd = cell.map_or(u16::MAX, |p| c.district_of_cell[grid.index(p)]);
-                    if let (Some(pr), Some(p)) = (pk_rules, cell)
-                        && interposes(pk, grid.index(p), pk_rng)
-                    {
-                        // An armed unit next to the victim steps in.
-                        protected(pk, vd, pr.protection_trust);
-                        log.push(ev(EventKind::CivilianProtected, p, id_of(e), None, 0.0, c.factions[f].name.clone()));
-                        acted = true;
-                    } else if let Some(cell) = cell
-                        && let Some(victim) = grid.occupant(cell)
-                        && let Some(v) = roster.citizen_slot(victim).filter(|&v| v < visible)
-                    {
-                        let v = &mut roster.records[v];
-                        if let Some(pr) = pk_rules {
-                            pk.fresh.push((cell, IncidentKind::CivilianKilled));
-                            if pk.guard[grid.index(cell)] > 0.0 && vd != u16::MAX {
-                                // Killed within sight of peacekeepers: a failure to protect.
-                                let t = &mut pk.trust[vd as usize];
-                                *t -= pr.failure_trust * *t;
+                    let here = grid.index(at);
+                    let d = c.district_of_cell[here];
+                    let mut acted = false;
+                    // Ceasefire violations: shots across the line at a fighter of a faction it has a ceasefire with.
+                    if rules.ceasefire_violation > 0.0 && c.truce[f] != 0 {
+                        let tmask = c.truce[f];
+                        let m = grid.count_fighters(at, shape, tmask);
+                        if m > 0 && rng.random_bool(rules.ceasefire_violation) {
+                            let k = rng.random_range(0..m);
+                            if let Some(target) = grid.nth_fighter(at, shape, tmask, k)
+                                && let Some(victim) = grid.occupant(target)
+                            {
+                                acted = true;
+                                let tf = (grid.flags(target) & GROUP_MASK) >> GROUP_SHIFT;
+                                let adjacent = at.x.abs_diff(target.x) <= 1 && at.y.abs_diff(target.y) <= 1;
+                                let p = rules.hit_probability * spec.firepower * c.defence(&rules, grid.index(target));
+                                if adjacent
+                                    && rng.random_bool(p.min(1.0))
+                                    && let Ok((_, mut v)) = fighters.get_mut(victim)
+                                    && v.alive
+                                {
+                                    let vf = c.kill(grid, &mut v, target, rules.violence_radius);
+                                    let detail = c.factions[vf].name.clone();
+                                    log.push(ev(EventKind::CombatDeath, target, id_of(e), id_of(victim), 0.0, detail));
+                                }
+                                c.tally.violations += 1;
+                                let pair = format!("{}/{}", c.factions[f].name, c.factions[tf as usize].name);
+                                log.push(ev(EventKind::CeasefireViolation, target, id_of(e), id_of(victim), 0.0, pair));
+                                if pk.enabled {
+                                    pk.fresh.push((target, IncidentKind::CeasefireViolation(me.faction, tf)));
+                                } else if let Some(cf) = c
+                                    .ceasefires
+                                    .iter_mut()
+                                    .find(|cf| (cf.a, cf.b) == (me.faction, tf) || (cf.a, cf.b) == (tf, me.faction))
+                                {
+                                    // Nobody is watching: every violation goes unanswered.
+                                    cf.pressure += rules.violation_escalation;
+                                }
                             }
                         }
-                        v.state = CitizenState::Dead;
-                        grid.clear(cell);
-                        tally.removed += 1;
-                        let kind = c.factions[f].kind;
-                        c.tally.civilian_deaths[kind as usize] += 1;
-                        let vd = c.district_of_cell[grid.index(cell)];
-                        if kind == FactionKind::Government && vd != u16::MAX {
-                            c.tally.abuses[vd as usize] += 1;
-                        }
-                        c.deposit(cell, rules.violence_radius);
+                    }
+                    // Fighters of a faction that withdrew its consent attack peacekeepers in range.
+                    if let Some(pr) = pk_rules
+                        && !acted
+                        && pk.near[here] != 0
+                        && pk.consent[f] < 1.0
+                        && pk_rng.random_bool((pr.attack_rate * (1.0 - pk.consent[f])).clamp(0.0, 1.0))
+                    {
+                        let unit = pk.units[pk.near[here] as usize - 1];
+                        pk.attacks.push(Attack { unit, attacker: e, faction: me.faction, cell: at });
                         log.push(ev(
-                            EventKind::CivilianKilled,
-                            cell,
+                            EventKind::PeacekeepersAttacked,
+                            at,
                             id_of(e),
-                            id_of(victim),
+                            None,
                             0.0,
-                            kind.as_str().to_owned(),
+                            c.factions[f].name.clone(),
                         ));
                         acted = true;
                     }
-                }
-            }
-            if !acted && government {
-                // The government's fighters arrest active citizens as Epstein's cops do.
-                let srules = &scenario.rules;
-                if let Some((cell, suspect, term)) =
-                    arrest_one(grid, &mut roster, visible, rng, srules, groups, at, shape)
-                {
-                    tally.arrests += 1;
-                    let value = if term == LIFE_SENTENCE { -1.0 } else { f64::from(term) };
-                    log.push(ev(EventKind::Arrest, cell, id_of(e), id_of(suspect), value, String::new()));
-                    acted = true;
-                }
-            }
-            let cost = spec.recruit_cost;
-            if !acted && spec.recruitment > 0.0 && c.factions[f].resources >= cost && rng.random_bool(spec.recruitment)
-            {
-                let n = grid.count(at, shape, is_civilian);
-                if n > 0 {
-                    let k = rng.random_range(0..n);
-                    if let Some(cell) = grid.nth(at, shape, k, is_civilian).map(|i| grid.position(i))
-                        && let Some(person) = grid.occupant(cell)
-                        && let Some(slot) = roster.citizen_slot(person).filter(|&v| v < visible)
-                    {
-                        let v = roster.records[slot];
-                        let index = grid.index(cell);
-                        let hardship = c.hardship(food.hardship(v.hardship, index), index);
-                        let legitimacy = c.legitimacy(scenario.rules.legitimacy, index);
-                        let aggrieved = grievance(hardship, legitimacy) > rules.recruit_grievance;
-                        // Rebels, militias and gangs recruit the aggrieved and the active; the government
-                        // recruits loyalists (neither).
-                        let rebel = v.state == CitizenState::Active || aggrieved;
-                        if rebel != government {
-                            roster.records[slot].state = CitizenState::Recruited;
-                            tally.removed += 1;
-                            let recruit = Fighter {
-                                faction: me.faction,
-                                group: v.group,
-                                hardship: v.hardship,
-                                risk_aversion: v.risk_aversion,
-                                alive: true,
+                    let contest = if d == u16::MAX { 0.0 } else { c.contest[d as usize] };
+                    let floor = rules.uncontested_targeting;
+                    // Indiscipline: a faction whose cohesion has fallen abuses civilians more (Humphreys & Weinstein
+                    // 2006), up to twice as often at cohesion 0.
+                    let discipline = 2.0 - c.factions[f].cohesion;
+                    // Repression: government fighters facing open dissent strike more often, at the dissidents
+                    // (Davenport 2007, the "law of coercive responsiveness").
+                    let dissent = if government { grid.count_actives(at, shape, groups) } else { 0 };
+                    // Scarcity: where the district goes hungry, fighters prey on civilians for food (the
+                    // resource-competition channel of climate and conflict; Hsiang, Burke & Miguel 2013).
+                    let hunger =
+                        if d == u16::MAX { 0.0 } else { food.insecurity.get(d as usize).copied().unwrap_or(0.0) };
+                    let scarcity = 1.0 + rules.scarcity_predation * hunger;
+                    let mut p_attack = spec.targeting
+                        * (floor + (1.0 - floor) * contest)
+                        * discipline
+                        * scarcity
+                        * f64::from(1 + dissent);
+                    if pk.enabled {
+                        // Peacekeepers nearby deter attacks on civilians, the government's much less (Fjelde et al. 2019).
+                        p_attack *= pk.attack_factor(here, government);
+                    }
+                    if !acted && p_attack > 0.0 && rng.random_bool(p_attack.min(1.0)) {
+                        let n = if dissent > 0 { dissent } else { grid.count(at, shape, is_civilian) };
+                        if n > 0 {
+                            let k = rng.random_range(0..n);
+                            let cell = if dissent > 0 {
+                                grid.nth_active(at, shape, groups, k)
+                            } else {
+                                grid.nth(at, shape, k, is_civilian).map(|i| grid.position(i))
                             };
-                            let id = id_of(person);
-                            grid.clear(cell);
-                            let new = match id {
-                                Some(id) => commands.spawn((id, cell, recruit)).id(),
-                                None => commands.spawn((cell, recruit)).id(),
-                            };
-                            grid.place(cell, new, fighter_flags(me.faction, government));
-                            roster.fighters.push(new);
-                            c.factions[f].fighters += 1;
-                            c.factions[f].resources -= cost;
-                            c.tally.recruits += 1;
-                            c.claim(index, me.faction);
-                            log.push(ev(EventKind::Recruitment, cell, id_of(e), id, 0.0, c.factions[f].name.clone()));
+                            let vd = cell.map_or(u16::MAX, |p| c.district_of_cell[grid.index(p)]);
+                            if let (Some(pr), Some(p)) = (pk_rules, cell)
+                                && interposes(pk, grid.index(p), pk_rng)
+                            {
+                                // An armed unit next to the victim steps in.
+                                protected(pk, vd, pr.protection_trust);
+                                log.push(ev(
+                                    EventKind::CivilianProtected,
+                                    p,
+                                    id_of(e),
+                                    None,
+                                    0.0,
+                                    c.factions[f].name.clone(),
+                                ));
+                                acted = true;
+                            } else if let Some(cell) = cell
+                                && let Some(victim) = grid.occupant(cell)
+                                && let Some(v) = roster.citizen_slot(victim).filter(|&v| v < visible)
+                            {
+                                let v = &mut roster.records[v];
+                                if let Some(pr) = pk_rules {
+                                    pk.fresh.push((cell, IncidentKind::CivilianKilled));
+                                    if pk.guard[grid.index(cell)] > 0.0 && vd != u16::MAX {
+                                        // Killed within sight of peacekeepers: a failure to protect.
+                                        let t = &mut pk.trust[vd as usize];
+                                        *t -= pr.failure_trust * *t;
+                                    }
+                                }
+                                v.state = CitizenState::Dead;
+                                grid.clear(cell);
+                                tally.removed += 1;
+                                let kind = c.factions[f].kind;
+                                c.tally.civilian_deaths[kind as usize] += 1;
+                                let vd = c.district_of_cell[grid.index(cell)];
+                                if kind == FactionKind::Government && vd != u16::MAX {
+                                    c.tally.abuses[vd as usize] += 1;
+                                }
+                                c.deposit(cell, rules.violence_radius);
+                                log.push(ev(
+                                    EventKind::CivilianKilled,
+                                    cell,
+                                    id_of(e),
+                                    id_of(victim),
+                                    0.0,
+                                    kind.as_str().to_owned(),
+                                ));
+                                acted = true;
+                            }
                         }
                     }
+                    if !acted && government {
+                        // The government's fighters arrest active citizens as Epstein's cops do.
+                        let srules = &scenario.rules;
+                        if let Some((cell, suspect, term)) =
+                            arrest_one(grid, &mut roster, visible, rng, srules, groups, at, shape)
+                        {
+                            tally.arrests += 1;
+                            let value = if term == LIFE_SENTENCE { -1.0 } else { f64::from(term) };
+                            log.push(ev(EventKind::Arrest, cell, id_of(e), id_of(suspect), value, String::new()));
+                            acted = true;
+                        }
+                    }
+                    let cost = spec.recruit_cost;
+                    if !acted
+                        && spec.recruitment > 0.0
+                        && c.factions[f].resources >= cost
+                        && rng.random_bool(spec.recruitment)
+                    {
+                        let n = grid.count(at, shape, is_civilian);
+                        if n > 0 {
+                            let k = rng.random_range(0..n);
+                            if let Some(cell) = grid.nth(at, shape, k, is_civilian).map(|i| grid.position(i))
+                                && let Some(person) = grid.occupant(cell)
+                                && let Some(slot) = roster.citizen_slot(person).filter(|&v| v < visible)
+                            {
+                                let v = roster.records[slot];
+                                let index = grid.index(cell);
+                                let hardship = c.hardship(food.hardship(v.hardship, index), index);
+                                let legitimacy = c.legitimacy(scenario.rules.legitimacy, index);
+                                let aggrieved = grievance(hardship, legitimacy) > rules.recruit_grievance;
+                                // Rebels, militias and gangs recruit the aggrieved and the active; the government
+                                // recruits loyalists (neither).
+                                let rebel = v.state == CitizenState::Active || aggrieved;
+                                if rebel != government {
+                                    roster.records[slot].state = CitizenState::Recruited;
+                                    tally.removed += 1;
+                                    let recruit = Fighter {
+                                        faction: me.faction,
+                                        group: v.group,
+                                        hardship: v.hardship,
+                                        risk_aversion: v.risk_aversion,
+                                        alive: true,
+                                    };
+                                    let id = id_of(person);
+                                    grid.clear(cell);
+                                    let new = match id {
+                                        Some(id) => commands.spawn((id, cell, recruit)).id(),
+                                        None => commands.spawn((cell, recruit)).id(),
+                                    };
+                                    grid.place(cell, new, fighter_flags(me.faction, government));
+                                    roster.fighters.push(new);
+                                    c.factions[f].fighters += 1;
+                                    c.factions[f].resources -= cost;
+                                    c.tally.recruits += 1;
+                                    c.claim(index, me.faction);
+                                    log.push(ev(
+                                        EventKind::Recruitment,
+                                        cell,
+                                        id_of(e),
+                                        id,
+                                        0.0,
+                                        c.factions[f].name.clone(),
+                                    ));
+                                }
+                            }
+                        }
+                    }
+                    // Move: towards target districts, or roam within vision.
+                    let distance = &c.factions[f].distance;
+                    let stepped = if distance.is_empty() || distance[here] == 0 {
+                        None
+                    } else {
+                        best_step(grid, at, |p| i64::from(distance[grid.index(p)]))
+                    };
+                    if let Some(step) = stepped {
+                        grid.relocate(at, step);
+                        at = step;
+                    } else if let Some(to) = grid.random_empty_in(at, shape, rng) {
+                        grid.relocate(at, to);
+                        at = to;
+                    }
+                }
+                c.claim(grid.index(at), me.faction);
+                if let Ok((mut pos, _)) = fighters.get_mut(e) {
+                    *pos = at;
                 }
             }
-            // Move: towards target districts, or roam within vision.
-            let distance = &c.factions[f].distance;
-            let stepped = if distance.is_empty() || distance[here] == 0 {
-                None
-            } else {
-                best_step(grid, at, |p| i64::from(distance[grid.index(p)]))
-            };
-            if let Some(step) = stepped {
-                grid.relocate(at, step);
-                at = step;
-            } else if let Some(to) = grid.random_empty_in(at, shape, rng) {
-                grid.relocate(at, to);
-                at = to;
-            }
-        }
-        c.claim(grid.index(at), me.faction);
-        if let Ok((mut pos, _)) = fighters.get_mut(e) {
-            *pos = at;
-        }
-    }
+        },
+    );
     c.order = order;
 }
