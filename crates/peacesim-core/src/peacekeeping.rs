@@ -830,23 +830,27 @@ fn stamp(world: &mut World) {
             let cops = if u.role == Role::Police { (f64::from(u.strength) / per_cop).round() as u16 } else { 0 };
             let cop_radius = c.vision_radius as i32;
             let (cx, cy) = (i32::from(p.x), i32::from(p.y));
-            let reach = radius.max(if cops > 0 { cop_radius } else { 0 });
-            for y in (cy - reach).max(0)..=(cy + reach).min(height - 1) {
-                for x in (cx - reach).max(0)..=(cx + reach).min(width - 1) {
-                    let i = y as usize * width as usize + x as usize;
-                    let (dx, dy) = ((x - cx).abs(), (y - cy).abs());
-                    let d = dx.max(dy);
-                    if d <= radius {
-                        pk.guard[i] += guard as f32;
-                        pk.battle[i] += battle as f32;
-                        pk.near[i] = slot as u32 + 1;
-                        if d <= 1 {
-                            pk.close[i] = pk.close[i].max(close);
-                        }
-                    }
-                    if d <= cop_radius && cops > 0 {
-                        pk.cops[i] = pk.cops[i].saturating_add(cops);
-                    }
+            // Each field covers a square (Chebyshev distance) around the unit, clipped to the grid: filled row
+            // by row, a slice per row.
+            let square = |r: i32| {
+                let (x0, x1) = ((cx - r).max(0) as usize, (cx + r).min(width - 1) as usize);
+                ((cy - r).max(0)..=(cy + r).min(height - 1)).map(move |y| {
+                    let row = y as usize * width as usize;
+                    row + x0..=row + x1
+                })
+            };
+            let (guard, battle, near) = (guard as f32, battle as f32, slot as u32 + 1);
+            for span in square(radius) {
+                pk.guard[span.clone()].iter_mut().for_each(|v| *v += guard);
+                pk.battle[span.clone()].iter_mut().for_each(|v| *v += battle);
+                pk.near[span].fill(near);
+            }
+            for span in square(radius.min(1)) {
+                pk.close[span].iter_mut().for_each(|v| *v = v.max(close));
+            }
+            if cops > 0 {
+                for span in square(cop_radius) {
+                    pk.cops[span].iter_mut().for_each(|v| *v = v.saturating_add(cops));
                 }
             }
         }
