@@ -11,12 +11,11 @@ use crate::grid::{
     FORCE, GROUP_MASK, GROUP_SHIFT, Grid, JAILED, Neighbourhood, OCCUPIED, Position, WATER, citizen_flags,
 };
 use crate::peacekeeping::Peacekeeping;
-use crate::rng::{RngStreams, Stream};
+use crate::rng::{RngStreams, Stream, shuffle};
 use crate::world::{AgentId, Clock, Params, Roster, Tally};
 use bevy_ecs::prelude::*;
 use peacesim_scenario::{ActivationOrder, MovementTiming, Rules};
 use rand::RngExt;
-use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 
 type CitizenQuery<'w, 's> = Query<'w, 's, (Entity, &'static mut Position), (With<Civilian>, Without<ForceMember>)>;
@@ -195,14 +194,14 @@ pub(crate) fn activate_agents(
     let rng = rngs.get(Stream::Order);
     match params.scenario.rules.activation_order {
         ActivationOrder::CitizensThenForces => {
-            order.shuffle(rng);
+            shuffle(&mut order, rng);
             let split = order.len();
             order.extend((0..roster.members.len() as u32).map(|i| i | MEMBER));
-            order[split..].shuffle(rng);
+            shuffle(&mut order[split..], rng);
         }
         ActivationOrder::ShuffledAll => {
             order.extend((0..roster.members.len() as u32).map(|i| i | MEMBER));
-            order.shuffle(rng);
+            shuffle(&mut order, rng);
         }
     }
     // Prefetching pays only when the agents' state and the cells do not fit in the cache; on a small world it

@@ -20,7 +20,6 @@ use peacesim_scenario::FactionKind;
 use peacesim_scenario::conflict::ConflictRules;
 use peacesim_scenario::map::Terrain;
 use rand::RngExt;
-use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 
 /// No faction controls the cell.
@@ -806,7 +805,7 @@ pub(crate) fn fighters_act(
     order.clear();
     order.extend_from_slice(&roster.fighters);
     let (rng, pk_rng) = rngs.pair(Stream::Conflict, Stream::Peacekeeping);
-    order.shuffle(rng);
+    crate::rng::shuffle(&mut order, rng);
     let id_of = |e: Entity| ids.get(e).ok().copied();
     let ev = |kind, at: Position, actor: Option<AgentId>, target: Option<AgentId>, value, detail: String| Event {
         tick: clock.tick,

@@ -89,3 +89,79 @@ impl RngStreams {
         }
     }
 }
+
+/// Shuffles `items` uniformly at random: the permutation, and the draws from `rng`, of rand 0.10's
+/// `SliceRandom::shuffle` (Durstenfeld's Fisher-Yates with rand's increasing-uniform batching: one 32-bit
+/// draw covers several swaps, each taking a quotient and remainder from it).
+///
+/// Ours so that the activation order is part of this crate's determinism contract rather than of a
+/// dependency's (a unit test checks it against rand's on every length up to 300 and on long slices), and so
+/// that the agents' passes inline it: every tick shuffles every agent.
+#[inline]
+pub fn shuffle<T>(items: &mut [T], rng: &mut ChaCha8Rng) {
+    use rand::RngExt;
+    let len = items.len();
+    if len <= 1 {
+        return;
+    }
+    assert!(len < u32::MAX as usize, "shuffle: {len} items is more than 32-bit indices reach");
+    // Position 0 swaps with itself without a draw; then position i takes an index uniform in 0..=i. A draw
+    // uniform in 0..(n+1)(n+2)..(n+k) gives the next k indices as mixed-radix digits.
+    let (mut chunk, mut remaining) = (0u32, 0u8);
+    for i in 1..len {
+        let next = i as u32 + 1;
+        if remaining == 0 {
+            let (bound, count) = chunk_bound(next);
+            chunk = rng.random_range(..bound);
+            remaining = count;
+        }
+        remaining -= 1;
+        let index = if remaining == 0 {
+            chunk
+        } else {
+            let r = chunk % next;
+            chunk /= next;
+            r
+        };
+        items.swap(i, index as usize);
+    }
+}
+
+/// The largest product `m (m + 1) .. (m + k - 1)` that fits in 32 bits, and `k`.
+#[inline]
+fn chunk_bound(m: u32) -> (u32, u8) {
+    let (mut product, mut next) = (m, m + 1);
+    while let Some(p) = product.checked_mul(next) {
+        product = p;
+        next += 1;
+    }
+    (product, (next - m) as u8)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::seq::SliceRandom;
+
+    #[test]
+    fn shuffle_matches_rands_permutation_and_draws() {
+        let lengths = (0..=300usize).chain([1000, 4097, 70_000]);
+        for (seed, len) in lengths.enumerate() {
+            let mut ours: Vec<u32> = (0..len as u32).collect();
+            let mut theirs = ours.clone();
+            let mut a = ChaCha8Rng::seed_from_u64(seed as u64);
+            let mut b = a.clone();
+            shuffle(&mut ours, &mut a);
+            theirs.shuffle(&mut b);
+            assert_eq!(ours, theirs, "length {len}");
+            assert_eq!(a.get_word_pos(), b.get_word_pos(), "length {len}");
+        }
+    }
+
+    #[test]
+    fn chunk_bounds_are_the_largest_products_that_fit() {
+        assert_eq!(chunk_bound(2), (2 * 3 * 4 * 5 * 6 * 7 * 8 * 9 * 10 * 11 * 12, 11));
+        assert_eq!(chunk_bound(1000), (1000 * 1001 * 1002, 3));
+        assert_eq!(chunk_bound(70_000), (70_000, 1));
+    }
+}
