@@ -182,6 +182,10 @@ impl Metrics {
     }
 }
 
+/// Every state, in discriminant order.
+const STATES: [CitizenState; 5] =
+    [CitizenState::Quiescent, CitizenState::Active, CitizenState::Jailed, CitizenState::Dead, CitizenState::Recruited];
+
 /// The column of the metrics row a citizen in `state` counts in (quiescent 0, active 1, jailed 2), or
 /// `None` for a citizen who is gone.
 #[inline]
@@ -234,11 +238,25 @@ pub(crate) fn record_metrics(
     let mut ahead = (conflict.enabled || district_of.is_some()).then(|| citizens.iter().skip(crate::grid::SCAN_AHEAD));
     // Without districts, the conflict layer or food, a citizen's row reads only its own state: the same sums
     // as the general loop below, without its per-citizen checks for those layers.
-    for c in if plain { citizens } else { &[] } {
-        let Some(column) = column_of(c.state) else { continue };
-        counts[c.group as usize][column] += 1;
-        hardship_sum += (c.hardship * ONE) as i64 as u64;
-        tense += u64::from(column == 0 && grievance(c.hardship, rules.legitimacy) > rules.threshold);
+    if plain {
+        // Branch-free: every citizen is counted by group and state (the gone among them are dropped below),
+        // and its hardship is masked out unless it is alive. `keep` is 1 - L, as `grievance` computes it.
+        let (keep, threshold) = (1.0 - rules.legitimacy, rules.threshold);
+        let mut by_state = [[0u64; 5]; 8];
+        for c in citizens {
+            let state = c.state as usize;
+            by_state[usize::from(c.group) & 7][state] += 1;
+            let alive = u64::from(column_of(c.state).is_some());
+            hardship_sum += (c.hardship * ONE) as i64 as u64 & alive.wrapping_neg();
+            tense += u64::from(c.state == CitizenState::Quiescent && c.hardship * keep > threshold);
+        }
+        for (count, states) in counts.iter_mut().zip(&by_state) {
+            for (state, &n) in states.iter().enumerate() {
+                if let Some(column) = column_of(STATES[state]) {
+                    count[column] += n;
+                }
+            }
+        }
     }
     for c in if plain { &[] } else { citizens } {
         if let Some(a) = ahead.as_mut().and_then(Iterator::next) {
@@ -434,4 +452,26 @@ pub(crate) fn record_metrics(
         ]);
     }
     metrics.values.extend(metrics.displaced.iter().map(|&n| n as f64));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_state_table_is_in_discriminant_order() {
+        for (i, &state) in STATES.iter().enumerate() {
+            assert_eq!(state as usize, i, "{state:?}");
+        }
+        // Every state is listed: a sixth would not fit the plain loop's per-state counts.
+        for state in STATES {
+            match state {
+                CitizenState::Quiescent
+                | CitizenState::Active
+                | CitizenState::Jailed
+                | CitizenState::Dead
+                | CitizenState::Recruited => {}
+            }
+        }
+    }
 }
