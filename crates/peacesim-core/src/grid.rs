@@ -956,6 +956,21 @@ impl Grid {
                 return Some(Position { x: x as u16, y: y as u16 });
             }
         }
+        self.counted_pick(centre, shape, rng, pred)
+    }
+
+    /// The fallback of [`Grid::random_where`]: a uniform choice among the cells whose flags satisfy `pred`,
+    /// counted. Rarely taken, so kept out of line: the probe loop then needs fewer registers saved and
+    /// restored per call.
+    #[cold]
+    #[inline(never)]
+    fn counted_pick(
+        &self,
+        centre: Position,
+        shape: &Neighbourhood,
+        rng: &mut ChaCha8Rng,
+        pred: impl Fn(u8) -> bool,
+    ) -> Option<Position> {
         let n = self.count(centre, shape, &pred);
         if n == 0 {
             return None;
