@@ -2,7 +2,7 @@
 //! tick, in an order shuffled from the run's order stream, each seeing what those before it did.
 
 use crate::civilians::{Citizen, CitizenState, Civilian, LIFE_SENTENCE, arrest_ratio, grievance, is_active, net_risk};
-use crate::conflict::Conflict;
+use crate::conflict::{Conflict, DistrictTerms};
 use crate::displacement::{DisplacementContext, displacement_step};
 use crate::events::{Event, EventKind, EventLog};
 use crate::food::FoodState;
@@ -57,6 +57,9 @@ pub(crate) struct ActivationScratch {
     members: Vec<HotMember>,
     /// This tick's activation order, as slots (roster indices, with [`MEMBER`] for force members).
     order: Vec<u32>,
+    /// With the conflict layer on, what a citizen's hardship and grievance take from its district alone
+    /// (nothing the pass changes), computed once per tick.
+    terms: Vec<DistrictTerms>,
 }
 
 /// A force member's position that no entity provided (a member of the roster without its components): its
@@ -131,6 +134,9 @@ struct Turn<'a, 'w, 's> {
     food: &'a FoodState,
     /// Recent violence, crowding and district legitimacy; displacement.
     conflict: &'a mut Conflict,
+    /// The districts' terms of hardship and grievance ([`Conflict::district_terms`]), with the conflict
+    /// layer on.
+    terms: &'a [DistrictTerms],
     /// Stable ids, read only when an event names an agent (kept out of the hot queries).
     ids: &'a Query<'w, 's, &'static AgentId>,
     /// Police of peacekeeping missions, counted as cops.
@@ -208,6 +214,10 @@ pub(crate) fn activate_agents(
     // is work for nothing.
     let cells = grid.cells() * (1 + size_of::<Option<Entity>>());
     let prefetch = records.len() * size_of::<Citizen>() + cells > PREFETCH_ABOVE;
+    let mut terms = std::mem::take(&mut scratch.terms);
+    if conflict.enabled {
+        conflict.district_terms(&food, params.scenario.rules.legitimacy, &mut terms);
+    }
     let mut turn = Turn {
         grid: &mut grid,
         rngs: &mut rngs,
@@ -218,6 +228,7 @@ pub(crate) fn activate_agents(
         ids: &ids,
         food: &food,
         conflict: &mut conflict,
+        terms: &terms,
         peacekeeping: &peacekeeping,
         roster: &roster,
     };
@@ -226,6 +237,7 @@ pub(crate) fn activate_agents(
         || run_turns(&order, &mut turn, &mut scratch, &mut records, prefetch),
     );
     scratch.order = order;
+    scratch.terms = terms;
     roster.records = records;
     scratch.scatter(&roster, &mut citizens, &mut members);
     roster.scratch = scratch;
@@ -357,9 +369,11 @@ fn citizen_turn(slot: usize, t: &mut Turn<'_, '_, '_>, records: &mut [Citizen]) 
         // quiescent whatever it sees: skip looking around (same decision, less work).
         let index = t.grid.index(*pos);
         let g_value = if t.conflict.enabled {
+            // `grievance(hardship_in(..), legitimacy_in(..))`, with what depends on the district alone from
+            // this tick's table (the last entry for cells outside every district).
             let d = t.conflict.district_of_cell[index];
-            let hardship = t.conflict.hardship_in(t.food.hardship_in(c.hardship, d), index, d);
-            grievance(hardship, t.conflict.legitimacy_in(rules.legitimacy, d))
+            let terms = &t.terms[usize::from(d).min(t.terms.len() - 1)];
+            t.conflict.hardship_with(terms, c.hardship, index) * terms.keep
         } else {
             grievance(t.food.hardship(c.hardship, index), rules.legitimacy)
         };

@@ -169,6 +169,25 @@ pub struct Conflict {
     pub(crate) order: Vec<Entity>,
 }
 
+/// What a citizen's hardship, grievance and metrics take from its district alone, computed once per district
+/// (see [`Conflict::district_terms`]) with the same operations, in the same order, as per citizen.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct DistrictTerms {
+    /// Whether food insecurity adds to hardship here ([`FoodState::hardship_in`] returns hardship unchanged
+    /// otherwise).
+    fed: bool,
+    /// What food insecurity adds to hardship, before the cap at 1.
+    food: f64,
+    /// What crowding adds to hardship ([`Conflict::hardship_in`]).
+    crowding: f64,
+    /// 1 - legitimacy, as `grievance` computes it.
+    pub(crate) keep: f64,
+    /// Legitimacy in 32-bit fixed point, as the metrics' sum takes it.
+    pub(crate) fixed_legitimacy: u64,
+    /// Whether the district is food-insecure.
+    pub(crate) insecure: bool,
+}
+
 impl Conflict {
     /// Sets up the layer from the live parameters; fighters are placed separately.
     pub fn new(params: &Params) -> Self {
@@ -407,6 +426,37 @@ impl Conflict {
         let crowding = if d == u16::MAX { 0.0 } else { self.crowding[d as usize] };
         let violence = f64::from(self.heat[index]).min(1.0);
         (hardship + self.violence_hardship * violence + self.crowding_hardship * crowding).min(1.0)
+    }
+
+    /// Fills `out` with this moment's [`DistrictTerms`]: one per district, then one for the cells outside
+    /// every district (`u16::MAX`), last.
+    pub(crate) fn district_terms(&self, food: &FoodState, legitimacy: f64, out: &mut Vec<DistrictTerms>) {
+        const ONE: f64 = 4_294_967_296.0;
+        out.clear();
+        let outside = self.crowding.len();
+        out.extend((0..=outside).map(|i| {
+            let d = if i == outside { u16::MAX } else { i as u16 };
+            let legitimacy = self.legitimacy_in(legitimacy, d);
+            let fed = food.weight != 0.0 && d != u16::MAX;
+            DistrictTerms {
+                fed,
+                food: if fed { food.weight * food.insecurity[i] } else { 0.0 },
+                crowding: self.crowding_hardship * if d == u16::MAX { 0.0 } else { self.crowding[i] },
+                keep: 1.0 - legitimacy,
+                fixed_legitimacy: (legitimacy * ONE) as i64 as u64,
+                insecure: d != u16::MAX && food.insecurity.get(i).is_some_and(|&v| v > 0.0),
+            }
+        }));
+    }
+
+    /// [`Conflict::hardship_in`] of [`FoodState::hardship_in`] of a citizen's own `hardship` on cell `index`,
+    /// with what depends on the district alone taken from its terms `t`: the same operations in the same
+    /// order, so the same bits.
+    #[inline(always)]
+    pub(crate) fn hardship_with(&self, t: &DistrictTerms, hardship: f64, index: usize) -> f64 {
+        let fed = if t.fed { (hardship + t.food).min(1.0) } else { hardship };
+        let violence = f64::from(self.heat[index]).min(1.0);
+        (fed + self.violence_hardship * violence + t.crowding).min(1.0)
     }
 
     /// Prefetches a cell's recent violence and district, which a citizen's turn on it reads (see

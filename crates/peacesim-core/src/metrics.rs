@@ -100,26 +100,7 @@ pub struct Metrics {
     pub(crate) drought_column: bool,
     /// With the conflict layer on: this tick's per-district terms of the citizens' sums, one per district and
     /// a last one for cells outside every district (recomputed every tick, so not part of a checkpoint).
-    pub(crate) terms: Vec<DistrictTerms>,
-}
-
-/// What a citizen's row in a district adds that depends on the district alone: computed once per district
-/// and tick, with the same operations, in the same order, as computing them per citizen.
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct DistrictTerms {
-    /// Whether food insecurity adds to hardship here (`FoodState::hardship_in` returns hardship unchanged
-    /// otherwise).
-    fed: bool,
-    /// What food insecurity adds to hardship, before the cap at 1.
-    food: f64,
-    /// What crowding adds to hardship (`Conflict::hardship_in`).
-    crowding: f64,
-    /// 1 - legitimacy, as `grievance` computes it.
-    keep: f64,
-    /// Legitimacy in 32-bit fixed point, as the sum takes it.
-    legitimacy: u64,
-    /// Whether the district is food-insecure.
-    insecure: bool,
+    pub(crate) terms: Vec<crate::conflict::DistrictTerms>,
 }
 
 impl Metrics {
@@ -267,23 +248,8 @@ pub(crate) fn record_metrics(
     let plain = !conflict.enabled && district_of.is_none() && food.weight == 0.0;
     let mut ahead = (conflict.enabled || district_of.is_some()).then(|| citizens.iter().skip(crate::grid::SCAN_AHEAD));
     let mut terms = std::mem::take(&mut metrics.terms);
-    terms.clear();
     if conflict.enabled {
-        // Per district, then the cells outside every district (`u16::MAX`), last.
-        let outside = conflict.crowding.len();
-        terms.extend((0..=outside).map(|i| {
-            let d = if i == outside { u16::MAX } else { i as u16 };
-            let legitimacy = conflict.legitimacy_in(rules.legitimacy, d);
-            let fed = food.weight != 0.0 && d != u16::MAX;
-            DistrictTerms {
-                fed,
-                food: if fed { food.weight * food.insecurity[i] } else { 0.0 },
-                crowding: conflict.crowding_hardship * if d == u16::MAX { 0.0 } else { conflict.crowding[i] },
-                keep: 1.0 - legitimacy,
-                legitimacy: (legitimacy * ONE) as i64 as u64,
-                insecure: d != u16::MAX && food.insecurity.get(i).is_some_and(|&v| v > 0.0),
-            }
-        }));
+        conflict.district_terms(&food, rules.legitimacy, &mut terms);
     }
     // Without districts, the conflict layer or food, a citizen's row reads only its own state: the same sums
     // as the general loop below, without its per-citizen checks for those layers.
@@ -337,13 +303,11 @@ pub(crate) fn record_metrics(
             // `Conflict::hardship_in(FoodState::hardship_in(..))`, `legitimacy_in` and `grievance`, with what
             // depends on the district alone taken from this tick's table.
             let t = &terms[district.map_or(terms.len() - 1, usize::from)];
-            let fed = if t.fed { (c.hardship + t.food).min(1.0) } else { c.hardship };
-            let violence = f64::from(conflict.heat[index]).min(1.0);
-            let hardship = (fed + conflict.violence_hardship * violence + t.crowding).min(1.0);
+            let hardship = conflict.hardship_with(t, c.hardship, index);
             let grievance = hardship * t.keep;
             hardship_sum += (hardship * ONE) as i64 as u64;
             tense += u64::from(column == 0 && grievance > rules.threshold);
-            legitimacy_sum += t.legitimacy;
+            legitimacy_sum += t.fixed_legitimacy;
             grievance_sum += (grievance * ONE) as i64 as u64;
             displaced += u64::from(c.displaced);
             insecure += u64::from(t.insecure);
