@@ -215,6 +215,8 @@ pub struct Grid {
     occupant: Vec<Option<Entity>>,
     /// 64-bit words per row of a bit plane.
     words_per_row: usize,
+    /// Words per strip of a bit plane: the grid's height (see [`Grid::word`]).
+    strip: usize,
     /// Bit plane of cells holding a force member.
     force_plane: Vec<u64>,
     /// Bit plane of cells whose flags have [`OCCUPIED`] (agents and water): an eighth of the flags' bytes, so
@@ -241,14 +243,15 @@ fn wrap(v: i32, size: i32, torus: bool) -> Option<i32> {
     }
 }
 
-/// The bits of columns `a..=b` (at most 32 of them) of the row starting at word `base`, shifted down to bit 0.
+/// The bits of columns `a..=b` (at most 32 of them) of a row, shifted down to bit 0: `at` is the index of
+/// the row's word that holds column `a`, and the row's next word is `strip` words on (see [`Grid::word`]).
 #[inline]
-fn span_bits(plane: &[u64], base: usize, a: usize, b: usize) -> u64 {
-    let (word, shift) = (base + (a >> 6), a & 63);
+fn span_bits(plane: &[u64], at: usize, strip: usize, a: usize, b: usize) -> u64 {
+    let shift = a & 63;
     let len = b - a + 1;
-    let mut bits = plane[word] >> shift;
+    let mut bits = plane[at] >> shift;
     if shift + len > 64 {
-        bits |= plane[word + 1] << (64 - shift);
+        bits |= plane[at + strip] << (64 - shift);
     }
     bits & ((1u64 << len) - 1)
 }
@@ -271,26 +274,26 @@ fn split_byte_counts(acc: u64) -> (u32, u32) {
     (half_sum(acc & 0xffff_ffff), half_sum(acc >> 32))
 }
 
-/// The 64 bits of a plane from bit `shift` of word `at` on (the bits of the next word above those of word
-/// `at`; the planes have a word of padding after the last row).
+/// The 64 bits of a row from bit `shift` of its word `low` on, the row's next word `high` above them.
 #[inline(always)]
-fn window(plane: &[u64], at: usize, shift: u32) -> u64 {
-    // One double-word shift (SHRD on x86-64), one bounds check.
-    let pair = &plane[at..at + 2];
-    ((u128::from(pair[1]) << 64 | u128::from(pair[0])) >> shift) as u64
+fn window(low: u64, high: u64, shift: u32) -> u64 {
+    // One double-word shift (SHRD on x86-64).
+    ((u128::from(high) << 64 | u128::from(low)) >> shift) as u64
 }
 
-/// Number of set bits of `row` in columns `a..=b`.
+/// Number of set bits in columns `a..=b` of a row whose first word is at index `at` (its next words `strip`
+/// apart).
 #[inline]
-fn ones(row: &[u64], a: usize, b: usize) -> u32 {
+fn ones(plane: &[u64], at: usize, strip: usize, a: usize, b: usize) -> u32 {
     let (wa, wb) = (a >> 6, b >> 6);
     let low = !0u64 << (a & 63);
     let high = !0u64 >> (63 - (b & 63));
+    let word = |wc: usize| plane[at + wc * strip];
     if wa == wb {
-        (row[wa] & low & high).count_ones()
+        (word(wa) & low & high).count_ones()
     } else {
-        let middle: u32 = row[wa + 1..wb].iter().map(|w| w.count_ones()).sum();
-        (row[wa] & low).count_ones() + middle + (row[wb] & high).count_ones()
+        let middle: u32 = (wa + 1..wb).map(|wc| word(wc).count_ones()).sum();
+        (word(wa) & low).count_ones() + middle + (word(wb) & high).count_ones()
     }
 }
 
@@ -319,9 +322,9 @@ impl Grid {
     pub fn new(width: u32, height: u32, topology: Topology) -> Self {
         let cells = width as usize * height as usize;
         let words_per_row = (width as usize).div_ceil(64);
-        // One word of padding after the last row: a window read (`window`) may load the word after a row's
-        // last, and discards its bits.
-        let plane = vec![0u64; words_per_row * height as usize + 1];
+        // A strip of padding after the last: a window read (`window`) may load the word after a row's last,
+        // and discards its bits.
+        let plane = vec![0u64; (words_per_row + 1) * height as usize];
         Grid {
             width,
             height,
@@ -329,6 +332,7 @@ impl Grid {
             flags: crate::memory::huge_vec(cells, 0),
             occupant: crate::memory::huge_vec(cells, None),
             words_per_row,
+            strip: height as usize,
             active_planes: vec![plane.clone(); 8],
             // Zeroed allocations rather than clones: most scenarios have no fighters, and the pages of planes
             // never written are never touched.
@@ -348,7 +352,7 @@ impl Grid {
             return;
         }
         let (x, y) = (p.x as usize, p.y as usize);
-        let word = y * self.words_per_row + (x >> 6);
+        let word = self.word(y, x >> 6);
         let bit = 1u64 << (x & 63);
         if is_deterrent(old) != is_deterrent(new) {
             self.force_plane[word] ^= bit;
@@ -382,7 +386,7 @@ impl Grid {
         debug_assert_eq!(self.flags[i], 0, "cell {p:?} is not empty");
         self.flags[i] = new;
         let (x, y) = (p.x as usize, p.y as usize);
-        let word = y * self.words_per_row + (x >> 6);
+        let word = self.word(y, x >> 6);
         let bit = 1u64 << (x & 63);
         if is_deterrent(new) {
             self.force_plane[word] |= bit;
@@ -522,10 +526,13 @@ impl Grid {
             (forces, actives) = split_byte_counts(acc);
         } else if let Some((word, shift)) = self.window_start(centre, shape) {
             for (y, masks) in self.row_runs(centre, &shape.window_masks) {
+                // A run's rows are consecutive words of the strips of the window's two word columns.
+                let (at, next, n) = (self.word(y, word), self.word(y, word + 1), masks.len());
+                let (f_lo, f_hi) = (&self.force_plane[at..at + n], &self.force_plane[next..next + n]);
+                let (a_lo, a_hi) = (&plane[at..at + n], &plane[next..next + n]);
                 for (i, m) in masks.iter().enumerate() {
-                    let at = (y + i) * stride + word;
-                    forces += (window(&self.force_plane, at, shift) & m).count_ones();
-                    actives += (window(plane, at, shift) & m).count_ones();
+                    forces += (window(f_lo[i], f_hi[i], shift) & m).count_ones();
+                    actives += (window(a_lo[i], a_hi[i], shift) & m).count_ones();
                 }
             }
         } else if shape.narrow {
@@ -533,16 +540,18 @@ impl Grid {
             // in the high half, and one SWAR popcount per row counts both. Per-byte partial counts (at most
             // 8 per row) accumulate across at most 31 rows without overflowing a byte, and are summed once.
             let mut acc = 0u64;
+            let strip = self.strip;
             self.for_each_span(centre, shape, |y, a, b| {
-                let base = y * stride;
-                acc += byte_popcounts(span_bits(&self.force_plane, base, a, b) | span_bits(plane, base, a, b) << 32);
+                let at = self.word(y, a >> 6);
+                acc += byte_popcounts(
+                    span_bits(&self.force_plane, at, strip, a, b) | span_bits(plane, at, strip, a, b) << 32,
+                );
             });
             (forces, actives) = split_byte_counts(acc);
         } else {
             self.for_each_span(centre, shape, |y, a, b| {
-                let row = y * stride..(y + 1) * stride;
-                forces += ones(&self.force_plane[row.clone()], a, b);
-                actives += ones(&plane[row], a, b);
+                forces += ones(&self.force_plane, y, self.strip, a, b);
+                actives += ones(plane, y, self.strip, a, b);
             });
         }
         let own = self.flags(centre);
@@ -589,14 +598,19 @@ impl Grid {
             self.narrow_rows(centre, shape, plane, plane, |_, a, _| n += a.count_ones());
         } else if let Some((word, shift)) = self.window_start(centre, shape) {
             for (y, masks) in self.row_runs(centre, &shape.window_masks) {
-                for (i, m) in masks.iter().enumerate() {
-                    n += (window(plane, (y + i) * stride + word, shift) & m).count_ones();
+                // As in `count_forces_and_actives`.
+                let (at, next, k) = (self.word(y, word), self.word(y, word + 1), masks.len());
+                for ((lo, hi), m) in plane[at..at + k].iter().zip(&plane[next..next + k]).zip(masks) {
+                    n += (window(*lo, *hi, shift) & m).count_ones();
                 }
             }
         } else if shape.narrow {
-            self.for_each_span(centre, shape, |y, a, b| n += span_bits(plane, y * stride, a, b).count_ones());
+            let strip = self.strip;
+            self.for_each_span(centre, shape, |y, a, b| {
+                n += span_bits(plane, self.word(y, a >> 6), strip, a, b).count_ones();
+            });
         } else {
-            self.for_each_span(centre, shape, |y, a, b| n += ones(&plane[y * stride..(y + 1) * stride], a, b));
+            self.for_each_span(centre, shape, |y, a, b| n += ones(plane, y, self.strip, a, b));
         }
         n
     }
@@ -639,6 +653,18 @@ impl Grid {
     /// Number of cells.
     pub fn cells(&self) -> usize {
         self.flags.len()
+    }
+
+    /// The index in a bit plane of the word of row `y` that holds columns `64 * column_word..` up to 63 more.
+    ///
+    /// The planes are stored in strips of 64 columns, one after another, each strip a word per row from
+    /// the top row to the bottom: a count over a neighbourhood of 15 rows then reads 15 consecutive words
+    /// (two or three cache lines) per strip it touches rather than 15 lines 256 bytes apart, as a row-major
+    /// plane of a 2000x2000 grid had. On a grid at most 64 wide there is one strip and the layout is
+    /// row-major.
+    #[inline(always)]
+    fn word(&self, y: usize, column_word: usize) -> usize {
+        column_word * self.strip + y
     }
 
     /// Row-major index of a position.
@@ -696,7 +722,8 @@ impl Grid {
         let i = self.index(p);
         self.write(p, 0);
         self.flags[i] = OCCUPIED | WATER;
-        self.occupied_plane[p.y as usize * self.words_per_row + (p.x as usize >> 6)] |= 1u64 << (p.x & 63);
+        let word = self.word(p.y as usize, p.x as usize >> 6);
+        self.occupied_plane[word] |= 1u64 << (p.x & 63);
         self.occupant[i] = None;
     }
 
@@ -726,10 +753,9 @@ impl Grid {
         let flags = std::mem::take(&mut self.flags[i]);
         self.flags[j] = flags;
         self.occupant[j] = self.occupant[i].take();
-        let (wpr, (fx, fy), (tx, ty)) =
-            (self.words_per_row, (from.x as usize, from.y as usize), (to.x as usize, to.y as usize));
+        let ((fx, fy), (tx, ty)) = ((from.x as usize, from.y as usize), (to.x as usize, to.y as usize));
         let (from_word, from_bit, to_word, to_bit) =
-            (fy * wpr + (fx >> 6), 1u64 << (fx & 63), ty * wpr + (tx >> 6), 1u64 << (tx & 63));
+            (self.word(fy, fx >> 6), 1u64 << (fx & 63), self.word(ty, tx >> 6), 1u64 << (tx & 63));
         let shift = |plane: &mut [u64]| {
             plane[from_word] &= !from_bit;
             plane[to_word] |= to_bit;
@@ -824,13 +850,14 @@ impl Grid {
             // Rows of several words: each span (at most 31 columns) from the planes, in the byte scan's
             // order (`for_each_span` visits the runs of `for_each_run`), so that the bytes of the flags,
             // eight times the planes' memory, are not read.
-            let (stride, cx, cy) = (self.words_per_row, usize::from(centre.x), usize::from(centre.y));
+            let (strip, cx, cy) = (self.strip, usize::from(centre.x), usize::from(centre.y));
             let (mut k, mut found) = (k, None);
             self.for_each_span(centre, shape, |y, a, b| {
                 if found.is_some() {
                     return;
                 }
-                let mut bits = planes.iter().fold(0u64, |acc, p| acc | span_bits(p, y * stride, a, b));
+                let at = self.word(y, a >> 6);
+                let mut bits = planes.iter().fold(0u64, |acc, p| acc | span_bits(p, at, strip, a, b));
                 if y == cy && (a..=b).contains(&cx) {
                     bits &= !(1u64 << (cx - a));
                 }
@@ -921,8 +948,7 @@ impl Grid {
     /// [`Grid::random_in`] for an empty cell (`f & OCCUPIED == 0`), with the same draws and the same result,
     /// probing the occupancy bit plane instead of the flag bytes.
     pub fn random_empty_in(&self, centre: Position, shape: &Neighbourhood, rng: &mut ChaCha8Rng) -> Option<Position> {
-        let stride = self.words_per_row;
-        let probe = |x: usize, y: usize| self.occupied_plane[y * stride + (x >> 6)] >> (x & 63) & 1 == 0;
+        let probe = |x: usize, y: usize| self.occupied_plane[self.word(y, x >> 6)] >> (x & 63) & 1 == 0;
         self.random_where(centre, shape, rng, probe, |f| f & OCCUPIED == 0)
     }
 
