@@ -215,8 +215,6 @@ pub struct Grid {
     occupant: Vec<Option<Entity>>,
     /// 64-bit words per row of a bit plane.
     words_per_row: usize,
-    /// Words per strip of a bit plane: the grid's height (see [`Grid::word`]).
-    strip: usize,
     /// Bit plane of cells holding a force member.
     force_plane: Vec<u64>,
     /// Bit plane of cells whose flags have [`OCCUPIED`] (agents and water): an eighth of the flags' bytes, so
@@ -332,7 +330,6 @@ impl Grid {
             flags: crate::memory::huge_vec(cells, 0),
             occupant: crate::memory::huge_vec(cells, None),
             words_per_row,
-            strip: height as usize,
             active_planes: vec![plane.clone(); 8],
             // Zeroed allocations rather than clones: most scenarios have no fighters, and the pages of planes
             // never written are never touched.
@@ -540,7 +537,7 @@ impl Grid {
             // in the high half, and one SWAR popcount per row counts both. Per-byte partial counts (at most
             // 8 per row) accumulate across at most 31 rows without overflowing a byte, and are summed once.
             let mut acc = 0u64;
-            let strip = self.strip;
+            let strip = self.strip();
             self.for_each_span(centre, shape, |y, a, b| {
                 let at = self.word(y, a >> 6);
                 acc += byte_popcounts(
@@ -550,8 +547,9 @@ impl Grid {
             (forces, actives) = split_byte_counts(acc);
         } else {
             self.for_each_span(centre, shape, |y, a, b| {
-                forces += ones(&self.force_plane, y, self.strip, a, b);
-                actives += ones(plane, y, self.strip, a, b);
+                let (at, strip) = (self.word(y, 0), self.strip());
+                forces += ones(&self.force_plane, at, strip, a, b);
+                actives += ones(plane, at, strip, a, b);
             });
         }
         let own = self.flags(centre);
@@ -605,12 +603,12 @@ impl Grid {
                 }
             }
         } else if shape.narrow {
-            let strip = self.strip;
+            let strip = self.strip();
             self.for_each_span(centre, shape, |y, a, b| {
                 n += span_bits(plane, self.word(y, a >> 6), strip, a, b).count_ones();
             });
         } else {
-            self.for_each_span(centre, shape, |y, a, b| n += ones(plane, y, self.strip, a, b));
+            self.for_each_span(centre, shape, |y, a, b| n += ones(plane, self.word(y, 0), self.strip(), a, b));
         }
         n
     }
@@ -664,7 +662,13 @@ impl Grid {
     /// row-major.
     #[inline(always)]
     fn word(&self, y: usize, column_word: usize) -> usize {
-        column_word * self.strip + y
+        column_word * self.strip() + y
+    }
+
+    /// Words per strip of a bit plane (see [`Grid::word`]): one per row.
+    #[inline(always)]
+    fn strip(&self) -> usize {
+        self.height as usize
     }
 
     /// Row-major index of a position.
@@ -850,7 +854,7 @@ impl Grid {
             // Rows of several words: each span (at most 31 columns) from the planes, in the byte scan's
             // order (`for_each_span` visits the runs of `for_each_run`), so that the bytes of the flags,
             // eight times the planes' memory, are not read.
-            let (strip, cx, cy) = (self.strip, usize::from(centre.x), usize::from(centre.y));
+            let (strip, cx, cy) = (self.strip(), usize::from(centre.x), usize::from(centre.y));
             let (mut k, mut found) = (k, None);
             self.for_each_span(centre, shape, |y, a, b| {
                 if found.is_some() {
