@@ -109,11 +109,13 @@ impl ActivationScratch {
 
     /// Writes the agents' positions back into their components: the citizens' from their state in the roster.
     fn scatter(&self, roster: &Roster, citizens: &mut CitizenQuery, members: &mut MemberQuery) {
-        for (entity, mut pos) in citizens {
+        // Internal iteration (`for_each`, a fold over the archetype tables) rather than a `for` loop: the
+        // query's iterator then needs no per-item bookkeeping between tables.
+        citizens.iter_mut().for_each(|(entity, mut pos)| {
             if let Some(c) = roster.citizen(entity) {
                 *pos.bypass_change_detection() = c.home;
             }
-        }
+        });
         for m in &self.members {
             if let Ok((mut pos, _)) = members.get_mut(m.entity) {
                 *pos.bypass_change_detection() = m.pos;

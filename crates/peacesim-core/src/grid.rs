@@ -750,7 +750,7 @@ impl Grid {
     /// The hot half of a move: the flags, the occupant and each plane's bit change places directly, the planes
     /// chosen once from the flags (not once per cell, as a [`Grid::fill`] of `to` and a [`Grid::write`] of 0 on
     /// `from` would).
-    #[inline]
+    #[inline(always)]
     pub fn relocate(&mut self, from: Position, to: Position) {
         let (i, j) = (self.index(from), self.index(to));
         debug_assert_eq!(self.flags[j], 0, "cell {to:?} is not empty");
@@ -951,6 +951,7 @@ impl Grid {
 
     /// [`Grid::random_in`] for an empty cell (`f & OCCUPIED == 0`), with the same draws and the same result,
     /// probing the occupancy bit plane instead of the flag bytes.
+    #[inline(always)]
     pub fn random_empty_in(&self, centre: Position, shape: &Neighbourhood, rng: &mut ChaCha8Rng) -> Option<Position> {
         let probe = |x: usize, y: usize| self.occupied_plane[self.word(y, x >> 6)] >> (x & 63) & 1 == 0;
         self.random_where(centre, shape, rng, probe, |f| f & OCCUPIED == 0)
