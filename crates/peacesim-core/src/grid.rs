@@ -850,8 +850,37 @@ impl Grid {
         if !shape.narrow {
             return self.nth(centre, shape, k, pred).map(|i| self.position(i));
         }
+        if self.words_per_row > 1
+            && let Some((word, shift)) = self.window_start(centre, shape)
+        {
+            // Rows of several words, the shape's columns clear of the grid's left and right edges: each row's
+            // window from the runs of consecutive words of its two strips (as `count_plane` reads them), in
+            // the byte scan's order (rows from the top of the shape, columns left to right); the window's bit
+            // i is column cx - r + i.
+            let (cx, cy, r) = (usize::from(centre.x), usize::from(centre.y), shape.window_masks.len() / 2);
+            let mut k = k;
+            for (top, masks) in self.row_runs(centre, &shape.window_masks) {
+                let (at, next) = (self.word(top, word), self.word(top, word + 1));
+                for (i, m) in masks.iter().enumerate() {
+                    let mut bits = planes.iter().fold(0u64, |acc, p| acc | window(p[at + i], p[next + i], shift)) & m;
+                    if top + i == cy {
+                        bits &= !(1u64 << r);
+                    }
+                    let n = bits.count_ones();
+                    if k >= n {
+                        k -= n;
+                        continue;
+                    }
+                    for _ in 0..k {
+                        bits &= bits - 1;
+                    }
+                    return Some(Position { x: (cx - r + bits.trailing_zeros() as usize) as u16, y: (top + i) as u16 });
+                }
+            }
+            return None;
+        }
         if self.words_per_row > 1 {
-            // Rows of several words: each span (at most 31 columns) from the planes, in the byte scan's
+            // Rows of several words, near the left or right edge: each span (at most 31 columns) from the planes, in the byte scan's
             // order (`for_each_span` visits the runs of `for_each_run`), so that the bytes of the flags,
             // eight times the planes' memory, are not read.
             let (strip, cx, cy) = (self.strip(), usize::from(centre.x), usize::from(centre.y));
@@ -1147,6 +1176,7 @@ mod tests {
                 (64, Vision { shape: Shape::Moore, radius: 3.0 }),
                 (33, Vision { shape: Shape::VonNeumann, radius: 7.0 }),
                 (100, Vision { shape: Shape::Euclidean, radius: 7.0 }),
+                (150, Vision { shape: Shape::Moore, radius: 5.0 }),
             ] {
                 let shape = Neighbourhood::new(&vision);
                 // The same shape with column masks for this grid (widths up to 64), and bound to another grid
