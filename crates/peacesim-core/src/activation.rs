@@ -13,6 +13,7 @@ use crate::grid::{
 use crate::peacekeeping::Peacekeeping;
 use crate::rng::{RngStreams, Stream, shuffle};
 use crate::world::{AgentId, Clock, Params, Roster, Tally};
+use bevy_ecs::entity::EntityIndex;
 use bevy_ecs::prelude::*;
 use peacesim_scenario::{ActivationOrder, MovementTiming, Rules};
 use rand::RngExt;
@@ -428,10 +429,10 @@ fn citizen_turn(slot: usize, t: &mut Turn<'_, '_, '_>, records: &mut [Citizen]) 
         if n > 0 {
             let k = rng.random_range(0..n);
             if let Some(cell) = t.grid.nth(origin, shape, k, is_victim).map(|i| t.grid.position(i))
-                && let Some(victim) = t.grid.occupant(cell)
-                && let Some(v) = t.roster.citizen_slot(victim)
+                && let Some(victim) = t.grid.occupant_index(cell)
+                && let Some(victim) = t.roster.citizen_slot_at(victim)
             {
-                let v = &mut records[v];
+                let v = &mut records[victim];
                 v.state = CitizenState::Dead;
                 t.grid.clear(cell);
                 t.tally.killed[v.group as usize] += 1;
@@ -442,7 +443,7 @@ fn citizen_turn(slot: usize, t: &mut Turn<'_, '_, '_>, records: &mut [Citizen]) 
                     x: Some(cell.x),
                     y: Some(cell.y),
                     actor: t.citizen_id(slot),
-                    target: t.id(victim),
+                    target: t.citizen_id(victim),
                     value: 0.0,
                     detail: String::new(),
                 });
@@ -475,7 +476,7 @@ fn member_turn(slot: usize, t: &mut Turn<'_, '_, '_>, s: &mut ActivationScratch,
     if let Some((cell, suspect)) = pick_suspect(t.grid, rng, t.params.groups.len(), centre, shape)
         && let Some(target) = t.roster.active_slot_on(suspect, cell, records)
     {
-        debug_assert_eq!(t.roster.citizen_slot(suspect), Some(target));
+        debug_assert_eq!(t.roster.citizen_slot_at(suspect), Some(target));
         let c = &mut records[target];
         let term = jail(t.grid, c.group, cell, rng, rules);
         (c.state, c.jail_left, c.home) = (CitizenState::Jailed, term, cell);
@@ -487,7 +488,7 @@ fn member_turn(slot: usize, t: &mut Turn<'_, '_, '_>, s: &mut ActivationScratch,
             x: Some(cell.x),
             y: Some(cell.y),
             actor: t.id(entity),
-            target: t.id(suspect),
+            target: t.citizen_id(target),
             value,
             detail: String::new(),
         });
@@ -498,7 +499,7 @@ fn member_turn(slot: usize, t: &mut Turn<'_, '_, '_>, s: &mut ActivationScratch,
     }
 }
 
-/// Picks one uniformly random active citizen within `shape` around `centre`: its cell and entity. Draws
+/// Picks one uniformly random active citizen within `shape` around `centre`: its cell and entity index. Draws
 /// from `rng` only when there is one.
 #[inline(always)]
 fn pick_suspect(
@@ -507,14 +508,14 @@ fn pick_suspect(
     groups: usize,
     centre: Position,
     shape: &Neighbourhood,
-) -> Option<(Position, Entity)> {
+) -> Option<(Position, EntityIndex)> {
     let n = grid.count_actives(centre, shape, groups);
     if n == 0 {
         return None;
     }
     let k = rng.random_range(0..n);
     let cell = grid.nth_active(centre, shape, groups, k)?;
-    Some((cell, grid.occupant(cell)?))
+    Some((cell, grid.occupant_index(cell)?))
 }
 
 /// Takes a citizen of `group` found on `cell` off the street (or marks it jailed there), drawing its term from
@@ -545,9 +546,9 @@ pub(crate) fn arrest_one(
     shape: &Neighbourhood,
 ) -> Option<(Position, Entity, u32)> {
     let (cell, suspect) = pick_suspect(grid, rng, groups, centre, shape)?;
-    let slot = roster.citizen_slot(suspect).filter(|&i| i < visible)?;
+    let slot = roster.citizen_slot_at(suspect).filter(|&i| i < visible)?;
     let c = &mut roster.records[slot];
     let term = jail(grid, c.group, cell, rng, rules);
     (c.state, c.jail_left, c.home) = (CitizenState::Jailed, term, cell);
-    Some((cell, suspect, term))
+    Some((cell, roster.citizens[slot], term))
 }

@@ -1278,7 +1278,7 @@ pub(crate) fn write(world: &World, seed: u64, scenario: &Scenario) -> Vec<u8> {
             word_pos: r.get_word_pos().to_string(),
         })
         .collect();
-    let (flags, occupant) = world.resource::<Grid>().cell_state();
+    let (flags, occupant) = world.resource::<Grid>().cell_state(world.entities());
     let roster = world.resource::<Roster>();
     let (citizens, members, fighters, next_id) = (&roster.citizens, &roster.members, &roster.fighters, &roster.next_id);
     let Tally { arrests, releases, activations, kills, births, deaths, killed, removed, any_died } =
@@ -1298,7 +1298,7 @@ pub(crate) fn write(world: &World, seed: u64, scenario: &Scenario) -> Vec<u8> {
         injected,
         rng,
         entities: write_entities(world, &order, &refs),
-        grid: GridState { flags: flags.to_vec(), occupant: occupant.iter().map(|&o| refs.opt(o)).collect() },
+        grid: GridState { flags, occupant: occupant.iter().map(|&o| refs.opt(o)).collect() },
         roster: RosterState {
             citizens: refs.list(citizens),
             members: refs.list(members),

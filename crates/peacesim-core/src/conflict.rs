@@ -15,6 +15,7 @@ use crate::grid::{
 use crate::peacekeeping::{Attack, IncidentKind, Peacekeeping, interposes, protected};
 use crate::rng::{RngStreams, Stream};
 use crate::world::{AgentId, Clock, Params, Roster, Tally};
+use bevy_ecs::entity::Entities;
 use bevy_ecs::prelude::*;
 use peacesim_scenario::FactionKind;
 use peacesim_scenario::conflict::ConflictRules;
@@ -825,6 +826,7 @@ const FIGHTERS_AHEAD: usize = 8;
 pub(crate) fn fighters_act(
     mut commands: Commands,
     mut fighters: FighterQuery,
+    entities: &Entities,
     ids: Query<&'static AgentId>,
     mut conflict: ResMut<Conflict>,
     mut grid: ResMut<Grid>,
@@ -938,7 +940,7 @@ pub(crate) fn fighters_act(
                             let p = (rules.hit_probability * spec.firepower * c.defence(&rules, grid.index(target)))
                                 .min(1.0);
                             if rng.random_bool(p)
-                                && let Some(victim) = grid.occupant(target)
+                                && let Some(victim) = grid.occupant(target, entities)
                                 && let Ok((_, mut v)) = fighters.get_mut(victim)
                                 && v.alive
                             {
@@ -976,7 +978,7 @@ pub(crate) fn fighters_act(
                         if m > 0 && rng.random_bool(rules.ceasefire_violation) {
                             let k = rng.random_range(0..m);
                             if let Some(target) = grid.nth_fighter(at, shape, tmask, k)
-                                && let Some(victim) = grid.occupant(target)
+                                && let Some(victim) = grid.occupant(target, entities)
                             {
                                 acted = true;
                                 let tf = (grid.flags(target) & GROUP_MASK) >> GROUP_SHIFT;
@@ -1073,7 +1075,7 @@ pub(crate) fn fighters_act(
                                 ));
                                 acted = true;
                             } else if let Some(cell) = cell
-                                && let Some(victim) = grid.occupant(cell)
+                                && let Some(victim) = grid.occupant(cell, entities)
                                 && let Some(v) = roster.citizen_slot(victim).filter(|&v| v < visible)
                             {
                                 let v = &mut roster.records[v];
@@ -1129,7 +1131,7 @@ pub(crate) fn fighters_act(
                         if n > 0 {
                             let k = rng.random_range(0..n);
                             if let Some(cell) = grid.nth(at, shape, k, is_civilian).map(|i| grid.position(i))
-                                && let Some(person) = grid.occupant(cell)
+                                && let Some(person) = grid.occupant(cell, entities)
                                 && let Some(slot) = roster.citizen_slot(person).filter(|&v| v < visible)
                             {
                                 let v = roster.records[slot];

@@ -191,7 +191,7 @@ pub(crate) fn frame(world: &World, tick: u64) -> Frame {
     for i in 0..grid.cells() {
         let p = grid.position(i);
         let f = grid.flags(p);
-        occupants.push(grid.occupant(p));
+        occupants.push(grid.occupant(p, world.entities()));
         cells.push(if f & WATER != 0 {
             CellCode::Water
         } else if f & OCCUPIED == 0 {

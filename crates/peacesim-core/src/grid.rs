@@ -1,6 +1,7 @@
 //! The grid index: one byte of flags and one occupant per cell, and neighbourhoods as row spans, so that
 //! "who is within vision" is a scan over a few short contiguous slices, never a scan over all agents.
 
+use bevy_ecs::entity::{Entities, EntityIndex};
 use bevy_ecs::prelude::*;
 use peacesim_scenario::{Shape, Topology, Vision};
 use rand::RngExt;
@@ -212,7 +213,12 @@ pub struct Grid {
     height: u32,
     torus: bool,
     flags: Vec<u8>,
-    occupant: Vec<Option<Entity>>,
+    /// The entity index of each cell's occupant, inverted (see [`encode`]) so that 0 is no occupant. Four
+    /// bytes a cell rather than an [`Entity`]'s eight: every move reads one cell's and writes another's, at
+    /// random on a large world, and half the bytes keep more of them in cache. The occupant's entity is its
+    /// index's current one ([`Entities::resolve_from_index`]): an agent leaves the grid before its entity is
+    /// despawned, so an index on the grid is always a live entity's.
+    occupant: Vec<u32>,
     /// 64-bit words per row of a bit plane.
     words_per_row: usize,
     /// Bit plane of cells holding a force member.
@@ -225,6 +231,13 @@ pub struct Grid {
     /// Bit planes of cells holding a faction's fighter, one per faction: the conflict layer's counts and
     /// picks of hostile fighters are popcounts over them, as the citizens' are over the active planes.
     fighter_planes: Vec<Vec<u64>>,
+}
+
+/// A cell's occupant as the grid stores it: the entity's index, inverted, or 0 for none (no entity has the
+/// index `u32::MAX`, whose inverse 0 is).
+#[inline(always)]
+fn encode(entity: Option<Entity>) -> u32 {
+    entity.map_or(0, |e| !e.index_u32())
 }
 
 /// A coordinate one neighbourhood radius outside `0..size` at most, wrapped on a torus (without an integer
@@ -328,7 +341,7 @@ impl Grid {
             height,
             torus: topology == Topology::Torus,
             flags: crate::memory::huge_vec(cells, 0),
-            occupant: crate::memory::huge_vec(cells, None),
+            occupant: crate::memory::huge_vec(cells, 0),
             words_per_row,
             active_planes: vec![plane.clone(); 8],
             // Zeroed allocations rather than clones: most scenarios have no fighters, and the pages of planes
@@ -614,8 +627,9 @@ impl Grid {
     }
 
     /// The flags and occupant of every cell, row-major (for checkpoints).
-    pub(crate) fn cell_state(&self) -> (&[u8], &[Option<Entity>]) {
-        (&self.flags, &self.occupant)
+    pub(crate) fn cell_state(&self, entities: &Entities) -> (Vec<u8>, Vec<Option<Entity>>) {
+        let occupants = (0..self.cells()).map(|i| self.occupant(self.position(i), entities)).collect();
+        (self.flags.clone(), occupants)
     }
 
     /// Replaces the flags and occupant of every cell and rebuilds the bit planes from the flags (for
@@ -634,7 +648,9 @@ impl Grid {
             self.write(self.position(i), f);
         }
         // Copied into the grid's own array, which is on huge pages where the system grants them.
-        self.occupant.copy_from_slice(occupant);
+        for (cell, &o) in self.occupant.iter_mut().zip(occupant) {
+            *cell = encode(o);
+        }
         true
     }
 
@@ -690,10 +706,18 @@ impl Grid {
         self.flags[self.index(p)]
     }
 
-    /// The agent on a cell.
+    /// The agent on a cell: its entity, the current one of the index the grid holds (`entities` is the
+    /// world's).
     #[inline]
-    pub fn occupant(&self, p: Position) -> Option<Entity> {
-        self.occupant[self.index(p)]
+    pub fn occupant(&self, p: Position, entities: &Entities) -> Option<Entity> {
+        self.occupant_index(p).map(|i| entities.resolve_from_index(i))
+    }
+
+    /// The entity index of the agent on a cell (enough to find a citizen's roster slot,
+    /// [`Roster::citizen_slot_at`](crate::world::Roster::citizen_slot_at)).
+    #[inline]
+    pub fn occupant_index(&self, p: Position) -> Option<EntityIndex> {
+        EntityIndex::from_raw_u32(!self.occupant[self.index(p)])
     }
 
     /// Reads a cell's flags and occupant without using them: issued a few turns before an agent on the cell
@@ -718,7 +742,7 @@ impl Grid {
     pub fn place(&mut self, p: Position, entity: Entity, flags: u8) {
         let i = self.index(p);
         self.fill(p, flags | OCCUPIED);
-        self.occupant[i] = Some(entity);
+        self.occupant[i] = encode(Some(entity));
     }
 
     /// Makes a cell water, which no agent may enter (call before placing agents).
@@ -728,7 +752,7 @@ impl Grid {
         self.flags[i] = OCCUPIED | WATER;
         let word = self.word(p.y as usize, p.x as usize >> 6);
         self.occupied_plane[word] |= 1u64 << (p.x & 63);
-        self.occupant[i] = None;
+        self.occupant[i] = 0;
     }
 
     /// Empties a cell.
@@ -736,7 +760,7 @@ impl Grid {
     pub fn clear(&mut self, p: Position) {
         let i = self.index(p);
         self.write(p, 0);
-        self.occupant[i] = None;
+        self.occupant[i] = 0;
     }
 
     /// Replaces the flags of an occupied cell.
@@ -756,7 +780,7 @@ impl Grid {
         debug_assert_eq!(self.flags[j], 0, "cell {to:?} is not empty");
         let flags = std::mem::take(&mut self.flags[i]);
         self.flags[j] = flags;
-        self.occupant[j] = self.occupant[i].take();
+        self.occupant[j] = std::mem::take(&mut self.occupant[i]);
         let ((fx, fy), (tx, ty)) = ((from.x as usize, from.y as usize), (to.x as usize, to.y as usize));
         let (from_word, from_bit, to_word, to_bit) =
             (self.word(fy, fx >> 6), 1u64 << (fx & 63), self.word(ty, tx >> 6), 1u64 << (tx & 63));
@@ -1289,13 +1313,35 @@ mod tests {
                     }
                 }
                 // A checkpoint's restore rebuilds the planes from the flags alone.
-                let (flags, occupants) = grid.cell_state();
-                let (flags, occupants) = (flags.to_vec(), occupants.to_vec());
+                let (flags, occupants) = grid.cell_state(world.entities());
                 let mut restored = Grid::new(width, 45, topology);
                 assert!(restored.restore_cells(&flags, &occupants));
                 assert_eq!(restored.fighter_planes, grid.fighter_planes);
+                assert_eq!(restored.cell_state(world.entities()), (flags, occupants));
             }
         }
+    }
+
+    #[test]
+    fn occupants_are_the_live_entities_placed_moved_and_cleared() {
+        let mut world = World::new();
+        let mut grid = Grid::new(5, 4, Topology::Torus);
+        let (a, b) = (world.spawn_empty().id(), world.spawn_empty().id());
+        let (p, q, r) = (Position { x: 0, y: 0 }, Position { x: 4, y: 3 }, Position { x: 2, y: 1 });
+        grid.place(p, a, citizen_flags(0, false));
+        grid.place(q, b, FORCE);
+        assert_eq!(grid.occupant(p, world.entities()), Some(a));
+        assert_eq!(grid.occupant(q, world.entities()), Some(b));
+        assert_eq!(grid.occupant_index(q), Some(b.index()));
+        assert_eq!(grid.occupant(r, world.entities()), None);
+        grid.relocate(p, r);
+        assert_eq!((grid.occupant(p, world.entities()), grid.occupant(r, world.entities())), (None, Some(a)));
+        grid.clear(q);
+        assert_eq!(grid.occupant(q, world.entities()), None);
+        grid.place(q, b, citizen_flags(1, true));
+        let (_, occupants) = grid.cell_state(world.entities());
+        assert_eq!(occupants.iter().flatten().count(), 2);
+        assert_eq!((occupants[grid.index(r)], occupants[grid.index(q)]), (Some(a), Some(b)));
     }
 
     #[test]

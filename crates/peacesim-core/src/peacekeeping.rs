@@ -31,6 +31,7 @@ use crate::events::{Event, EventKind, EventLog};
 use crate::grid::{FORCE, Grid, JAILED, Neighbourhood, OCCUPIED, Position, WATER};
 use crate::rng::{RngStreams, Stream};
 use crate::world::{AgentId, Clock, Params, Roster, Tally};
+use bevy_ecs::entity::Entities;
 use bevy_ecs::prelude::*;
 use peacesim_scenario::conflict::EventSpecKind;
 use peacesim_scenario::peacekeeping::{Mandate, Organisation, Task};
@@ -1028,6 +1029,7 @@ fn may_respond(u: &Unit, c: &Contingent, mission: &Mission, d: u16) -> bool {
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn peacekeepers_act(
     mut units: UnitQuery,
+    entities: &Entities,
     mut fighters: PkFighterQuery,
     mut roster: ResMut<Roster>,
     missions: Query<&Mission>,
@@ -1362,7 +1364,7 @@ pub(crate) fn peacekeepers_act(
             if count > 0 {
                 let pick = rng.random_range(0..count);
                 if let Some(cell) = grid.nth_fighter(here, &k.vision, spoilers, pick)
-                    && let Some(victim) = grid.occupant(cell)
+                    && let Some(victim) = grid.occupant(cell, entities)
                     && let Ok((mut f, _)) = fighters.get_mut(victim)
                     && f.alive
                 {
@@ -1396,7 +1398,7 @@ pub(crate) fn peacekeepers_act(
                         if m > 0 {
                             let pick = rng.random_range(0..m);
                             if let Some(vc) = grid.nth(cell, &k.vision, pick, civilian).map(|i| grid.position(i))
-                                && let Some(person) = grid.occupant(vc)
+                                && let Some(person) = grid.occupant(vc, entities)
                                 && let Some(v) = roster.citizen_mut(person)
                             {
                                 v.state = CitizenState::Dead;

@@ -3,6 +3,7 @@
 
 use crate::civilians::{Citizen, CitizenState};
 use crate::grid::{Neighbourhood, Position};
+use bevy_ecs::entity::EntityIndex;
 use bevy_ecs::prelude::*;
 use peacesim_scenario::Scenario;
 
@@ -220,14 +221,22 @@ impl Roster {
         (self.citizens.get(slot) == Some(&entity)).then_some(slot)
     }
 
-    /// The slot of the active citizen `entity` found on `cell`, checked against its state in `records` (the
-    /// roster's states, taken out for the activation pass) rather than against [`Roster::citizens`]: an active
-    /// citizen holds its cell, and no other active citizen can be on it. The caller reads that state next
-    /// anyway, so on a large world this is one cache miss fewer than [`Roster::citizen_slot`] and the same
-    /// answer.
+    /// The index in [`Roster::citizens`] of the citizen whose entity has the index `index` (what the grid holds
+    /// of a cell's occupant), if it is a citizen's.
     #[inline]
-    pub(crate) fn active_slot_on(&self, entity: Entity, cell: Position, records: &[Citizen]) -> Option<usize> {
-        let slot = *self.slot_of.get(entity.index_u32() as usize)? as usize;
+    pub fn citizen_slot_at(&self, index: EntityIndex) -> Option<usize> {
+        let slot = *self.slot_of.get(index.index() as usize)? as usize;
+        (self.citizens.get(slot).map(|e| e.index()) == Some(index)).then_some(slot)
+    }
+
+    /// The slot of the active citizen whose entity index is `index`, found on `cell`, checked against its state
+    /// in `records` (the roster's states, taken out for the activation pass) rather than against
+    /// [`Roster::citizens`]: an active citizen holds its cell, and no other active citizen can be on it. The
+    /// caller reads that state next anyway, so on a large world this is one cache miss fewer than
+    /// [`Roster::citizen_slot_at`] and the same answer.
+    #[inline]
+    pub(crate) fn active_slot_on(&self, index: EntityIndex, cell: Position, records: &[Citizen]) -> Option<usize> {
+        let slot = *self.slot_of.get(index.index() as usize)? as usize;
         let c = records.get(slot)?;
         (c.home == cell && c.state == CitizenState::Active).then_some(slot)
     }
