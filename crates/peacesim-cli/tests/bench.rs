@@ -26,6 +26,17 @@ fn bench_prints_throughput_and_memory() {
     // Memory grows while the simulation is built: some bytes per agent and per civilian, more per civilian.
     let (per_agent, per_civilian) = (value("bytes/agent"), value("bytes/civilian"));
     assert!(per_agent > 0.0 && per_civilian >= per_agent, "{out}");
+    assert!(out.contains("ticks timed     5 per repetition, best of 2 (after 1 warm-up ticks)"), "{out}");
     let o = peacesim(&["bench", "--scenario", "no-such-scenario"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+}
+
+#[test]
+fn bench_warms_up_as_asked() {
+    let o = peacesim(&["bench", "--scenario", "epstein-run2", "--ticks", "4", "--repeat", "2", "--warmup", "7"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = text(&o.stdout);
+    assert!(out.contains("ticks timed     4 per repetition, best of 2 (after 7 warm-up ticks)"), "{out}");
+    let o = peacesim(&["bench", "--warmup", "many"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
 }
