@@ -904,9 +904,9 @@ impl Grid {
             return None;
         }
         if self.words_per_row > 1 {
-            // Rows of several words, near the left or right edge: each span (at most 31 columns) from the planes, in the byte scan's
-            // order (`for_each_span` visits the runs of `for_each_run`), so that the bytes of the flags,
-            // eight times the planes' memory, are not read.
+            // Rows of several words, near the left or right edge: each span (at most 31 columns) from the
+            // planes, in the byte scan's order (`for_each_span` visits the runs of `for_each_run`), so that the
+            // bytes of the flags, eight times the planes' memory, are not read.
             let (strip, cx, cy) = (self.strip(), usize::from(centre.x), usize::from(centre.y));
             let (mut k, mut found) = (k, None);
             self.for_each_span(centre, shape, |y, a, b| {
