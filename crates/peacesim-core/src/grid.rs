@@ -308,6 +308,21 @@ fn ones(plane: &[u64], at: usize, strip: usize, a: usize, b: usize) -> u32 {
     }
 }
 
+/// One row of a pick of the `k`-th set bit across rows: the position of the `k`-th set bit of `bits` if it
+/// has more than `k`; otherwise `None`, with `k` reduced by its count for the rows that follow.
+#[inline(always)]
+fn select_bit(mut bits: u64, k: &mut u32) -> Option<u32> {
+    let n = bits.count_ones();
+    if *k >= n {
+        *k -= n;
+        return None;
+    }
+    for _ in 0..*k {
+        bits &= bits - 1;
+    }
+    Some(bits.trailing_zeros())
+}
+
 /// A mask of bits `0..n` (all eight from 8 on).
 #[inline(always)]
 fn first_bits(n: usize) -> u8 {
@@ -890,15 +905,9 @@ impl Grid {
                     if top + i == cy {
                         bits &= !(1u64 << r);
                     }
-                    let n = bits.count_ones();
-                    if k >= n {
-                        k -= n;
-                        continue;
+                    if let Some(bit) = select_bit(bits, &mut k) {
+                        return Some(Position { x: (cx - r + bit as usize) as u16, y: (top + i) as u16 });
                     }
-                    for _ in 0..k {
-                        bits &= bits - 1;
-                    }
-                    return Some(Position { x: (cx - r + bits.trailing_zeros() as usize) as u16, y: (top + i) as u16 });
                 }
             }
             return None;
@@ -918,15 +927,9 @@ impl Grid {
                 if y == cy && (a..=b).contains(&cx) {
                     bits &= !(1u64 << (cx - a));
                 }
-                let n = bits.count_ones();
-                if k >= n {
-                    k -= n;
-                    return;
+                if let Some(bit) = select_bit(bits, &mut k) {
+                    found = Some(Position { x: (a + bit as usize) as u16, y: y as u16 });
                 }
-                for _ in 0..k {
-                    bits &= bits - 1;
-                }
-                found = Some(Position { x: (a + bits.trailing_zeros() as usize) as u16, y: y as u16 });
             });
             return found;
         }
@@ -946,16 +949,8 @@ impl Grid {
                 let (first, last) = (lo.max(0), (cx + half).min(w - 1));
                 (first, (row & ((!0u64 >> (63 - last)) & (!0u64 << first))) >> first)
             };
-            let n = bits.count_ones();
-            if k >= n {
-                k -= n;
-                continue;
-            }
-            let mut bits = bits;
-            for _ in 0..k {
-                bits &= bits - 1;
-            }
-            let mut x = start + bits.trailing_zeros() as i32;
+            let Some(bit) = select_bit(bits, &mut k) else { continue };
+            let mut x = start + bit as i32;
             if x >= w {
                 x -= w;
             }
