@@ -240,6 +240,12 @@ fn encode(entity: Option<Entity>) -> u32 {
     entity.map_or(0, |e| !e.index_u32())
 }
 
+/// The entity index of a stored occupant ([`encode`]), or `None` for an empty cell.
+#[inline(always)]
+fn decode(stored: u32) -> Option<EntityIndex> {
+    EntityIndex::from_raw_u32(!stored)
+}
+
 /// A coordinate one neighbourhood radius outside `0..size` at most, wrapped on a torus (without an integer
 /// division: validation keeps radii below the grid side) or rejected on a bounded grid.
 #[inline]
@@ -643,7 +649,7 @@ impl Grid {
 
     /// The flags and occupant of every cell, row-major (for checkpoints).
     pub(crate) fn cell_state(&self, entities: &Entities) -> (Vec<u8>, Vec<Option<Entity>>) {
-        let occupants = (0..self.cells()).map(|i| self.occupant(self.position(i), entities)).collect();
+        let occupants = self.occupant.iter().map(|&o| decode(o).map(|i| entities.resolve_from_index(i))).collect();
         (self.flags.clone(), occupants)
     }
 
@@ -732,7 +738,7 @@ impl Grid {
     /// [`Roster::citizen_slot_at`](crate::world::Roster::citizen_slot_at)).
     #[inline]
     pub fn occupant_index(&self, p: Position) -> Option<EntityIndex> {
-        EntityIndex::from_raw_u32(!self.occupant[self.index(p)])
+        decode(self.occupant[self.index(p)])
     }
 
     /// Reads a cell's flags and occupant without using them: issued a few turns before an agent on the cell

@@ -217,8 +217,7 @@ impl Roster {
     /// The index of a citizen's entity in [`Roster::citizens`], if it is a citizen's.
     #[inline]
     pub fn citizen_slot(&self, entity: Entity) -> Option<usize> {
-        let slot = *self.slot_of.get(entity.index_u32() as usize)? as usize;
-        (self.citizens.get(slot) == Some(&entity)).then_some(slot)
+        self.citizen_slot_at(entity.index()).filter(|&slot| self.citizens[slot] == entity)
     }
 
     /// The index in [`Roster::citizens`] of the citizen whose entity has the index `index` (what the grid holds
