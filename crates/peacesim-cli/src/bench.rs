@@ -22,8 +22,12 @@ pub(crate) struct BenchArgs {
     #[arg(long)]
     warmup: Option<u64>,
     /// Run the scenario scaled by K (K^2 times the agents on a map K times wider and higher).
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=64))]
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=MAX_SCALE as i64))]
     scale: u32,
+    /// Run the scenario at about N agents: scaled by the whole K (as --scale) whose agents at setup come
+    /// nearest N. The scenario's own size is the smallest; the scale chosen is printed.
+    #[arg(long, value_name = "N", conflicts_with = "scale", value_parser = clap::value_parser!(u64).range(1..))]
+    agents: Option<u64>,
     /// Repetitions, each of the same ticks of the same run (rebuilt and warmed up again); the best (fastest)
     /// is reported, as the least disturbed by the rest of the machine.
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100))]
@@ -48,12 +52,34 @@ fn memory() -> Option<(u64, u64)> {
     Some((field("VmRSS:")? * 1024, field("VmHWM:")? * 1024))
 }
 
+/// The largest scale `--scale` takes.
+const MAX_SCALE: u32 = 64;
+
+/// The whole scale (1 to [`MAX_SCALE`]) at which `scenario` comes nearest `agents` agents at setup. Scaling
+/// by K multiplies every population, force and faction by K^2 (`Scenario::scaled`), so the agents of the
+/// scenario as written, built once, times K^2 estimate each scale's.
+fn scale_for(scenario: &peacesim_scenario::Scenario, seed: u64, agents: u64) -> Result<u32, Failure> {
+    let at_one = Simulation::new(scenario, seed).map_err(|e| Failure::Input(e.into()))?.agent_count() as f64;
+    if at_one == 0.0 {
+        return Err(Failure::Input(anyhow!("--agents: scenario `{}` has no agents to scale", scenario.name)));
+    }
+    let wanted = agents as f64;
+    let below = ((wanted / at_one).sqrt().floor() as u32).clamp(1, MAX_SCALE);
+    let above = (below + 1).min(MAX_SCALE);
+    let miss = |k: u32| (at_one * f64::from(k * k) - wanted).abs();
+    Ok(if miss(above) < miss(below) { above } else { below })
+}
+
 /// Runs `peacesim bench`.
 #[allow(clippy::disallowed_methods)] // Timing the runs is the point; the simulation never reads the clock.
 pub(crate) fn bench(args: &BenchArgs) -> Result<(), Failure> {
     let overrides = args.set.iter().map(|s| Override::parse(s)).collect::<Result<Vec<_>, _>>()?;
     let (scenario, _) = peacesim_scenario::load(&args.scenario, &overrides)?;
-    let scenario = scenario.scaled(args.scale);
+    let scale = match args.agents {
+        Some(n) => scale_for(&scenario, args.seed, n)?,
+        None => args.scale,
+    };
+    let scenario = scenario.scaled(scale);
     let warmup = args.warmup.unwrap_or((args.ticks / 10).max(1));
     let before = memory().map(|m| m.0);
     let (mut agents, mut civilians, mut after) = (0, 0, None);
@@ -94,7 +120,7 @@ pub(crate) fn bench(args: &BenchArgs) -> Result<(), Failure> {
     say!(
         "scenario        {} (scale {}, seed {}, {} x {} cells)",
         scenario.name,
-        args.scale,
+        scale,
         args.seed,
         scenario.grid.width,
         scenario.grid.height

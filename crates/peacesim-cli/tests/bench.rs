@@ -40,3 +40,28 @@ fn bench_warms_up_as_asked() {
     let o = peacesim(&["bench", "--warmup", "many"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
 }
+
+#[test]
+fn bench_scales_to_about_the_agents_asked_for() {
+    // The design brief's form: Run 2 has 1,184 agents as written; 10,000 is nearest its 3x scale (10,656),
+    // not 2x (4,736) or 4x (18,944).
+    let o = peacesim(&["bench", "--agents", "10000", "--ticks", "1", "--repeat", "1"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = text(&o.stdout);
+    assert!(out.starts_with("scenario        epstein-run2 (scale 3, seed 1, 120 x 120 cells)"), "{out}");
+    let agents: f64 = out
+        .lines()
+        .find_map(|l| l.strip_prefix("agents"))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no agents in\n{out}"));
+    assert!((agents - 10_000.0).abs() < 1_000.0, "{out}");
+    // Fewer agents than the scenario has: the scenario as written.
+    let o = peacesim(&["bench", "--agents", "10", "--ticks", "1", "--repeat", "1"]);
+    assert!(text(&o.stdout).starts_with("scenario        epstein-run2 (scale 1,"), "{}", stderr(&o));
+    // Either --agents or --scale, and at least one agent.
+    for bad in [&["bench", "--agents", "10000", "--scale", "2"][..], &["bench", "--agents", "0"]] {
+        let o = peacesim(bad);
+        assert_eq!(o.status.code(), Some(2), "{bad:?}: {}", stderr(&o));
+    }
+}
