@@ -1,12 +1,16 @@
 //! `peacesim report`: an after-action report of a run, or of a base run and a what-if branch of it, as one
 //! self-contained HTML file: the outcomes side by side with their differences, timelines (the branch dashed
-//! over the base), the key events of both, and map frames at chosen ticks. Charts come from peacesim-plot as
-//! SVG and are written inline, so the file needs nothing beside it.
+//! over the base), the key events of both, and map frames at chosen ticks. Given a sweep's directory, the
+//! report of the experiment instead: its plan and progress, every design point's outcomes with their 95%
+//! confidence intervals, the Sobol indices where the design has them, and the sweep's charts. Charts come
+//! from peacesim-plot as SVG and are written inline, so the file needs nothing beside it.
 
 use crate::Failure;
 use crate::output::AtomicFile;
 use anyhow::{Context, anyhow};
 use clap::Args;
+use peacesim_batch::sweep::Manifest;
+use peacesim_plot::sweep::SweepData;
 use peacesim_plot::{Format, PlotOptions, RunData};
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -15,7 +19,8 @@ use std::path::{Path, PathBuf};
 /// Arguments of `peacesim report`.
 #[derive(Args, Debug)]
 pub(crate) struct ReportArgs {
-    /// The base run's directory (written by `peacesim run` or `peacesim replay --out`).
+    /// The base run's directory (written by `peacesim run` or `peacesim replay --out`), or a sweep's
+    /// (written by `peacesim sweep` or `peacesim merge`).
     base: PathBuf,
     /// A branch of it (`peacesim replay ... --inject FILE --out DIR`), compared with the base.
     branch: Option<PathBuf>,
@@ -63,6 +68,9 @@ impl Side {
 
 /// Runs `peacesim report`.
 pub(crate) fn report(args: &ReportArgs) -> Result<(), Failure> {
+    if peacesim_plot::detect(&args.base).is_ok_and(|k| k == peacesim_plot::OutputKind::Sweep) {
+        return sweep_report(args);
+    }
     let base = Side::read("base", &args.base)?;
     let branch = args.branch.as_deref().map(|b| Side::read("branch", b)).transpose()?;
     let out = args.out.clone().unwrap_or_else(|| branch.as_ref().map_or(&base.dir, |b| &b.dir).join("report.html"));
@@ -82,7 +90,11 @@ pub(crate) fn report(args: &ReportArgs) -> Result<(), Failure> {
     let scratch = std::env::temp_dir().join(format!("peacesim-report-{}", std::process::id()));
     let html = build(&base, branch.as_ref(), &args.map_ticks, &scratch);
     let _ = std::fs::remove_dir_all(&scratch);
-    let html = html.map_err(Failure::Runtime)?;
+    write_html(&out, &html.map_err(Failure::Runtime)?)
+}
+
+/// Writes `html` to `out` atomically (a complete file or none) and says where.
+fn write_html(out: &Path, html: &str) -> Result<(), Failure> {
     let dir = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let name =
         out.file_name().and_then(|n| n.to_str()).ok_or_else(|| Failure::Input(anyhow!("--out needs a file name")))?;
@@ -118,14 +130,9 @@ fn inline(paths: &[PathBuf]) -> anyhow::Result<Vec<String>> {
         .collect()
 }
 
-fn build(base: &Side, branch: Option<&Side>, map_ticks: &[u64], scratch: &Path) -> anyhow::Result<String> {
-    std::fs::create_dir_all(scratch).with_context(|| format!("cannot create {}", scratch.display()))?;
-    let options = PlotOptions { format: Format::Svg, width: 1100, height: 620 };
+/// The page's head and title, with the report's styles.
+fn head(title: &str) -> String {
     let mut h = String::new();
-    let title = match branch {
-        Some(b) => format!("After-action report: {} against {}", b.name(), base.name()),
-        None => format!("After-action report: {}", base.name()),
-    };
     let _ = write!(
         h,
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<style>\n\
@@ -136,9 +143,26 @@ fn build(base: &Side, branch: Option<&Side>, map_ticks: &[u64], scratch: &Path) 
          td.up {{ color: #b03000; }} td.down {{ color: #006b4f; }}\n\
          figure {{ margin: 1.5em 0; }} svg {{ max-width: 100%; height: auto; }}\n\
          .note {{ color: #666; }}\n</style>\n</head>\n<body>\n<h1>{}</h1>\n",
-        esc(&title),
-        esc(&title)
+        esc(title),
+        esc(title)
     );
+    h
+}
+
+/// Marks the page once every chart has rendered with a size, for checks in a headless browser; and the
+/// page's end.
+const FOOT: &str = "<script>\nwindow.addEventListener('load', function () {\n  var svgs = document.querySelectorAll('figure.chart svg');\n  \
+         var drawn = 0;\n  svgs.forEach(function (s) { var b = s.getBBox(); if (b.width > 0 && b.height > 0) { drawn += 1; } });\n  \
+         document.body.setAttribute('data-charts', String(svgs.length));\n  document.body.setAttribute('data-charts-drawn', String(drawn));\n});\n</script>\n</body>\n</html>\n";
+
+fn build(base: &Side, branch: Option<&Side>, map_ticks: &[u64], scratch: &Path) -> anyhow::Result<String> {
+    std::fs::create_dir_all(scratch).with_context(|| format!("cannot create {}", scratch.display()))?;
+    let options = PlotOptions { format: Format::Svg, width: 1100, height: 620 };
+    let title = match branch {
+        Some(b) => format!("After-action report: {} against {}", b.name(), base.name()),
+        None => format!("After-action report: {}", base.name()),
+    };
+    let mut h = head(&title);
     let _ = writeln!(
         h,
         "<p class=\"note\">peacesim {}; base: <code>{}</code>{}.</p>",
@@ -193,13 +217,129 @@ fn build(base: &Side, branch: Option<&Side>, map_ticks: &[u64], scratch: &Path) 
             }
         }
     }
-    // Marks the page once every chart has rendered with a size, for checks in a headless browser.
-    h.push_str(
-        "<script>\nwindow.addEventListener('load', function () {\n  var svgs = document.querySelectorAll('figure.chart svg');\n  \
-         var drawn = 0;\n  svgs.forEach(function (s) { var b = s.getBBox(); if (b.width > 0 && b.height > 0) { drawn += 1; } });\n  \
-         document.body.setAttribute('data-charts', String(svgs.length));\n  document.body.setAttribute('data-charts-drawn', String(drawn));\n});\n</script>\n",
+    h.push_str(FOOT);
+    Ok(h)
+}
+
+/// `peacesim report SWEEP_DIR`: the report of an experiment.
+fn sweep_report(args: &ReportArgs) -> Result<(), Failure> {
+    let dir = &args.base;
+    if let Some(other) = &args.branch {
+        return Err(Failure::Input(anyhow!(
+            "{}: a sweep's report takes one directory, not a second ({})",
+            dir.display(),
+            other.display()
+        )));
+    }
+    if !args.map_ticks.is_empty() {
+        return Err(Failure::Input(anyhow!(
+            "{}: --map-ticks is for runs recorded with --record-frames",
+            dir.display()
+        )));
+    }
+    let input = |e: peacesim_plot::PlotError| {
+        if e.is_input() { Failure::Input(e.into()) } else { Failure::Runtime(e.into()) }
+    };
+    let data = SweepData::read(dir).map_err(input)?;
+    // The plan and its progress; a directory without a manifest (runs.csv alone) is reported without them.
+    let manifest = match dir.join("manifest.json").is_file() {
+        true => Some(Manifest::read(dir).map_err(|e| Failure::Input(anyhow!("{e}")))?),
+        false => None,
+    };
+    let out = args.out.clone().unwrap_or_else(|| dir.join("report.html"));
+    let scratch = std::env::temp_dir().join(format!("peacesim-report-{}", std::process::id()));
+    let html = build_sweep(&data, manifest.as_ref(), &scratch);
+    let _ = std::fs::remove_dir_all(&scratch);
+    write_html(&out, &html.map_err(Failure::Runtime)?)
+}
+
+/// A mean and its 95% confidence interval, as the sweep's summary gives them.
+fn estimate(e: &peacesim_plot::sweep::Estimate) -> String {
+    if e.lo.is_finite() && e.hi.is_finite() {
+        format!("{} [{}, {}]", number(e.mean), number(e.lo), number(e.hi))
+    } else {
+        number(e.mean)
+    }
+}
+
+fn build_sweep(data: &SweepData, manifest: Option<&Manifest>, scratch: &Path) -> anyhow::Result<String> {
+    std::fs::create_dir_all(scratch).with_context(|| format!("cannot create {}", scratch.display()))?;
+    let options = PlotOptions { format: Format::Svg, width: 1100, height: 620 };
+    let name = data.experiment.clone().unwrap_or_else(|| data.dir.display().to_string());
+    let mut h = head(&format!("Sweep report: {name}"));
+    let runs: usize = data.points.iter().map(|p| p.runs.len()).sum();
+    let _ = writeln!(
+        h,
+        "<p class=\"note\">peacesim {}; sweep: <code>{}</code>; design {}; {} design points, {runs} runs.</p>",
+        esc(peacesim_core::VERSION),
+        esc(&data.dir.display().to_string()),
+        esc(data.design.as_deref().unwrap_or("unknown")),
+        data.points.len(),
     );
-    h.push_str("</body>\n</html>\n");
+    if let Some(m) = manifest {
+        let _ = writeln!(
+            h,
+            "<p>Plan: {} runs ({} replicates per point, master seed {}); this directory holds {} of them, {} \
+             completed, {} failed; status <b>{}</b>. Written by peacesim {}; experiment fingerprint <code>{}</code>.</p>",
+            m.plan_size,
+            m.replicates,
+            m.master_seed,
+            m.runs_in_scope,
+            m.completed_runs,
+            m.failed.len(),
+            esc(&m.status),
+            esc(&m.peacesim_version),
+            esc(&m.experiment_fingerprint),
+        );
+    }
+
+    h.push_str("<h2>Outcomes by design point</h2>\n<p class=\"note\">Mean [95% confidence interval] over each point's runs.</p>\n");
+    let mut t = String::from("<table class=\"points\">\n<tr><th>point</th>");
+    for p in &data.parameters {
+        let _ = write!(t, "<th>{}</th>", esc(&p.path));
+    }
+    for o in &data.outcomes {
+        let _ = write!(t, "<th>{}</th>", esc(o));
+    }
+    t.push_str("<th>runs</th></tr>\n");
+    for point in &data.points {
+        let _ = write!(t, "<tr><td>{}</td>", point.id);
+        for v in &point.values {
+            let _ = write!(t, "<td>{}</td>", esc(v));
+        }
+        for e in &point.summary {
+            let _ = write!(t, "<td>{}</td>", estimate(e));
+        }
+        let _ = writeln!(t, "<td>{}</td></tr>", point.runs.len());
+    }
+    t.push_str("</table>\n");
+    h.push_str(&t);
+
+    if !data.sensitivity.is_empty() {
+        h.push_str("<h2>Sensitivity (Sobol indices)</h2>\n");
+        let mut t = String::from(
+            "<table class=\"sensitivity\">\n<tr><th>outcome</th><th>parameter</th><th>first order S1</th>\
+             <th>total order ST</th></tr>\n",
+        );
+        for r in &data.sensitivity {
+            let _ = writeln!(
+                t,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&r.outcome),
+                esc(&r.parameter),
+                estimate(&r.s1),
+                estimate(&r.st)
+            );
+        }
+        t.push_str("</table>\n");
+        h.push_str(&t);
+    }
+
+    h.push_str("<h2>Charts</h2>\n");
+    for svg in inline(&peacesim_plot::plot_sweep(data, scratch, &options)?)? {
+        let _ = writeln!(h, "<figure class=\"chart\">{svg}</figure>");
+    }
+    h.push_str(FOOT);
     Ok(h)
 }
 

@@ -81,3 +81,52 @@ fn a_report_of_a_base_and_a_branch_opens_in_chromium_with_every_chart_drawn() {
     let o = peacesim(&["report", utf8(dir.path())]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
 }
+
+#[test]
+fn a_report_of_a_sweep_tabulates_its_points_and_draws_its_charts() {
+    // The design brief's `peacesim report RUN_DIR|SWEEP_DIR`: given a sweep, the experiment's report.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let experiment = dir.path().join("legitimacy.toml");
+    std::fs::write(
+        &experiment,
+        "scenario = \"epstein-run2\"\nticks = 30\nreplicates = 3\nmaster_seed = 5\n\
+         outputs = [\"active:peak\", \"arrests:total\"]\n\n[design]\nkind = \"grid\"\n\n\
+         [[vary]]\npath = \"rules.legitimacy\"\nvalues = [0.8, 0.9]\n",
+    )
+    .expect("write experiment");
+    let sweep = dir.path().join("sweep");
+    let o = peacesim(&["sweep", utf8(&experiment), "--out", utf8(&sweep)]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let o = peacesim(&["report", utf8(&sweep)]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let html = sweep.join("report.html");
+    let page = std::fs::read_to_string(&html).expect("report written");
+    for part in [
+        "<h1>Sweep report: legitimacy.toml</h1>",
+        "2 design points, 6 runs",
+        "status <b>complete</b>",
+        "<th>rules.legitimacy</th><th>active_peak</th><th>arrests_total</th><th>runs</th>",
+        "<h2>Charts</h2>",
+    ] {
+        assert!(page.contains(part), "{part} missing");
+    }
+    // A row per design point, each outcome a mean with its interval, three runs each.
+    let table = page.split("<table class=\"points\">").nth(1).and_then(|t| t.split("</table>").next()).expect("table");
+    let rows: Vec<&str> = table.lines().filter(|l| l.starts_with("<tr><td>")).collect();
+    assert_eq!(rows.len(), 2, "{table}");
+    for row in rows {
+        assert_eq!(row.matches(" [").count(), 2, "{row}");
+        assert!(row.ends_with("<td>3</td></tr>"), "{row}");
+    }
+    assert!(!page.contains("src=\"http") && !page.contains("<link"), "external resources");
+    let dom = rendered_dom(&html);
+    let charts = body_attribute(&dom, "data-charts").expect("data-charts");
+    assert!(charts >= 2, "{charts} charts");
+    assert_eq!(body_attribute(&dom, "data-charts-drawn"), Some(charts), "every chart drew");
+
+    // A sweep's report takes one directory, and no map ticks.
+    for bad in [vec!["report", utf8(&sweep), utf8(&sweep)], vec!["report", utf8(&sweep), "--map-ticks", "5"]] {
+        let o = peacesim(&bad);
+        assert_eq!(o.status.code(), Some(2), "{bad:?}: {}", text(&o.stderr));
+    }
+}
