@@ -24,8 +24,9 @@ pub struct Experiment {
     /// Outcome measures for runs.csv, each `metric:statistic` with statistic one of `final`, `total`, `peak`,
     /// `mean`, `peak_tick` (e.g. `active:peak`).
     pub outputs: Vec<String>,
-    /// Per-tick recording into timeseries.csv (long format); absent means none.
-    #[serde(default)]
+    /// Per-tick recording into timeseries.csv (long format); absent or `false` means none, `true` every
+    /// metric at every tick (as `{}`).
+    #[serde(default, deserialize_with = "flag_or_spec")]
     pub timeseries: Option<TimeseriesSpec>,
     /// Values set on every run, by key path (`"rules.arrest_ratio" = "floor"`).
     #[serde(default)]
@@ -51,6 +52,26 @@ pub struct TimeseriesSpec {
 
 fn one() -> u64 {
     1
+}
+
+/// `timeseries` as a table, or as `true` (the table's defaults: every metric at every tick) or `false` (none),
+/// as the design brief's sketch writes it. A table is read as [`TimeseriesSpec`] itself, so its errors keep
+/// their key paths (`timeseries.every`).
+fn flag_or_spec<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<TimeseriesSpec>, D::Error> {
+    struct FlagOrSpec;
+    impl<'de> serde::de::Visitor<'de> for FlagOrSpec {
+        type Value = Option<TimeseriesSpec>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("true, false or a table such as { every = 10, metrics = [\"active\"] }")
+        }
+        fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Self::Value, E> {
+            Ok(v.then(|| TimeseriesSpec { every: one(), metrics: Vec::new() }))
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+            TimeseriesSpec::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(Some)
+        }
+    }
+    d.deserialize_any(FlagOrSpec)
 }
 
 /// Design kinds.
@@ -266,4 +287,38 @@ pub fn validate_experiment(e: &Experiment) -> Vec<(String, String)> {
         }
     }
     problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(timeseries: &str) -> Result<Experiment, toml::de::Error> {
+        toml::from_str(&format!(
+            "scenario = \"epstein-run2\"\nticks = 10\nreplicates = 1\nmaster_seed = 1\noutputs = [\"active:peak\"]\n\
+             {timeseries}\n[design]\nkind = \"grid\"\n"
+        ))
+    }
+
+    #[test]
+    fn timeseries_is_a_table_or_a_flag() {
+        let all = Some(TimeseriesSpec { every: 1, metrics: Vec::new() });
+        for (text, expected) in [
+            ("", None),
+            ("timeseries = false", None),
+            ("timeseries = true", all.clone()),
+            ("timeseries = {}", all),
+            (
+                "timeseries = { every = 5, metrics = [\"active\"] }",
+                Some(TimeseriesSpec { every: 5, metrics: vec!["active".to_owned()] }),
+            ),
+        ] {
+            assert_eq!(parse(text).expect(text).timeseries, expected, "{text}");
+        }
+        // Anything else is refused, naming what is expected; a table's own mistakes keep their messages.
+        let wrong = parse("timeseries = 3").expect_err("a number").to_string();
+        assert!(wrong.contains("true, false or a table"), "{wrong}");
+        let misspelt = parse("timeseries = { evry = 5 }").expect_err("a misspelt key").to_string();
+        assert!(misspelt.contains("evry"), "{misspelt}");
+    }
 }
