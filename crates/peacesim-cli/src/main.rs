@@ -84,7 +84,10 @@ enum Command {
     ///
     /// Example: peacesim bench --scenario district-aid --ticks 365 --scale 4
     Bench(bench::BenchArgs),
-    /// Write an after-action report (one self-contained HTML file) of a run, or of a base run and a branch.
+    /// Write a report (one self-contained HTML file) of a run, of a base run and a branch, or of a sweep.
+    ///
+    /// Of a run, an after-action report; of a sweep's directory, the experiment's: its outcomes by design
+    /// point with 95% intervals, and its charts.
     ///
     /// Example: peacesim report out/base out/branch --out out/report.html
     Report(report::ReportArgs),

@@ -43,10 +43,7 @@ struct Side {
 
 impl Side {
     fn read(label: &'static str, dir: &Path) -> Result<Side, Failure> {
-        let input = |e: peacesim_plot::PlotError| {
-            if e.is_input() { Failure::Input(e.into()) } else { Failure::Runtime(e.into()) }
-        };
-        let data = RunData::read(dir).map_err(input)?;
+        let data = RunData::read(dir).map_err(plot_failure)?;
         let path = dir.join("summary.json");
         let text = std::fs::read_to_string(&path)
             .map_err(|e| Failure::Input(anyhow!("{}: cannot read: {e}", path.display())))?;
@@ -64,6 +61,11 @@ impl Side {
             s["inject"].as_str().map_or(String::new(), |i| format!(", inject {i}"))
         )
     }
+}
+
+/// A failure to read a run's or a sweep's outputs: bad input (exit code 2) or a runtime failure.
+fn plot_failure(e: peacesim_plot::PlotError) -> Failure {
+    if e.is_input() { Failure::Input(e.into()) } else { Failure::Runtime(e.into()) }
 }
 
 /// Runs `peacesim report`.
@@ -237,14 +239,12 @@ fn sweep_report(args: &ReportArgs) -> Result<(), Failure> {
             dir.display()
         )));
     }
-    let input = |e: peacesim_plot::PlotError| {
-        if e.is_input() { Failure::Input(e.into()) } else { Failure::Runtime(e.into()) }
-    };
-    let data = SweepData::read(dir).map_err(input)?;
+    let data = SweepData::read(dir).map_err(plot_failure)?;
     // The plan and its progress; a directory without a manifest (runs.csv alone) is reported without them.
-    let manifest = match dir.join("manifest.json").is_file() {
-        true => Some(Manifest::read(dir).map_err(|e| Failure::Input(anyhow!("{e}")))?),
-        false => None,
+    let manifest = if dir.join("manifest.json").is_file() {
+        Some(Manifest::read(dir).map_err(|e| Failure::Input(anyhow!("{e}")))?)
+    } else {
+        None
     };
     let out = args.out.clone().unwrap_or_else(|| dir.join("report.html"));
     let scratch = std::env::temp_dir().join(format!("peacesim-report-{}", std::process::id()));
