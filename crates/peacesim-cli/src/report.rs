@@ -89,11 +89,22 @@ pub(crate) fn report(args: &ReportArgs) -> Result<(), Failure> {
             }
         }
     }
-    let scratch = std::env::temp_dir().join(format!("peacesim-report-{}", std::process::id()));
-    let html = build(&base, branch.as_ref(), &args.map_ticks, &scratch);
-    let _ = std::fs::remove_dir_all(&scratch);
-    write_html(&out, &html.map_err(Failure::Runtime)?)
+    write_html(&out, &with_scratch(|scratch| build(&base, branch.as_ref(), &args.map_ticks, scratch))?)
 }
+
+/// The page `build` returns, with its SVG charts drawn into a scratch directory (created for it, and removed
+/// afterwards whatever happened) before they are written inline.
+fn with_scratch(build: impl FnOnce(&Path) -> anyhow::Result<String>) -> Result<String, Failure> {
+    let scratch = std::env::temp_dir().join(format!("peacesim-report-{}", std::process::id()));
+    let html = std::fs::create_dir_all(&scratch)
+        .with_context(|| format!("cannot create {}", scratch.display()))
+        .and_then(|()| build(&scratch));
+    let _ = std::fs::remove_dir_all(&scratch);
+    html.map_err(Failure::Runtime)
+}
+
+/// How the report draws its charts: SVG, to be written inline.
+const CHARTS: PlotOptions = PlotOptions { format: Format::Svg, width: 1100, height: 620 };
 
 /// Writes `html` to `out` atomically (a complete file or none) and says where.
 fn write_html(out: &Path, html: &str) -> Result<(), Failure> {
@@ -158,8 +169,6 @@ const FOOT: &str = "<script>\nwindow.addEventListener('load', function () {\n  v
          document.body.setAttribute('data-charts', String(svgs.length));\n  document.body.setAttribute('data-charts-drawn', String(drawn));\n});\n</script>\n</body>\n</html>\n";
 
 fn build(base: &Side, branch: Option<&Side>, map_ticks: &[u64], scratch: &Path) -> anyhow::Result<String> {
-    std::fs::create_dir_all(scratch).with_context(|| format!("cannot create {}", scratch.display()))?;
-    let options = PlotOptions { format: Format::Svg, width: 1100, height: 620 };
     let title = match branch {
         Some(b) => format!("After-action report: {} against {}", b.name(), base.name()),
         None => format!("After-action report: {}", base.name()),
@@ -178,11 +187,11 @@ fn build(base: &Side, branch: Option<&Side>, map_ticks: &[u64], scratch: &Path) 
 
     h.push_str("<h2>Timelines</h2>\n");
     let charts = match branch {
-        Some(b) => peacesim_plot::plot_comparison(&base.data, &b.data, scratch, &options)?,
+        Some(b) => peacesim_plot::plot_comparison(&base.data, &b.data, scratch, &CHARTS)?,
         None => {
             let mut data = base.data.clone();
             data.frames = None;
-            peacesim_plot::plot_run(&data, scratch, &options)?
+            peacesim_plot::plot_run(&data, scratch, &CHARTS)?
         }
     };
     for svg in inline(&charts)? {
@@ -212,7 +221,7 @@ fn build(base: &Side, branch: Option<&Side>, map_ticks: &[u64], scratch: &Path) 
                 &ticks,
                 &format!("{} ({})", side.name(), side.label),
                 &dir,
-                &options,
+                &CHARTS,
             )?;
             for svg in inline(&maps)? {
                 let _ = writeln!(h, "<figure class=\"chart map\">{svg}</figure>");
@@ -247,10 +256,7 @@ fn sweep_report(args: &ReportArgs) -> Result<(), Failure> {
         None
     };
     let out = args.out.clone().unwrap_or_else(|| dir.join("report.html"));
-    let scratch = std::env::temp_dir().join(format!("peacesim-report-{}", std::process::id()));
-    let html = build_sweep(&data, manifest.as_ref(), &scratch);
-    let _ = std::fs::remove_dir_all(&scratch);
-    write_html(&out, &html.map_err(Failure::Runtime)?)
+    write_html(&out, &with_scratch(|scratch| build_sweep(&data, manifest.as_ref(), scratch))?)
 }
 
 /// A mean and its 95% confidence interval, as the sweep's summary gives them.
@@ -263,8 +269,6 @@ fn estimate(e: &peacesim_plot::sweep::Estimate) -> String {
 }
 
 fn build_sweep(data: &SweepData, manifest: Option<&Manifest>, scratch: &Path) -> anyhow::Result<String> {
-    std::fs::create_dir_all(scratch).with_context(|| format!("cannot create {}", scratch.display()))?;
-    let options = PlotOptions { format: Format::Svg, width: 1100, height: 620 };
     let name = data.experiment.clone().unwrap_or_else(|| data.dir.display().to_string());
     let mut h = head(&format!("Sweep report: {name}"));
     let runs: usize = data.points.iter().map(|p| p.runs.len()).sum();
@@ -336,7 +340,7 @@ fn build_sweep(data: &SweepData, manifest: Option<&Manifest>, scratch: &Path) ->
     }
 
     h.push_str("<h2>Charts</h2>\n");
-    for svg in inline(&peacesim_plot::plot_sweep(data, scratch, &options)?)? {
+    for svg in inline(&peacesim_plot::plot_sweep(data, scratch, &CHARTS)?)? {
         let _ = writeln!(h, "<figure class=\"chart\">{svg}</figure>");
     }
     h.push_str(FOOT);
