@@ -12,6 +12,7 @@
 
 use criterion::measurement::WallTime;
 use criterion::{BatchSize, BenchmarkGroup, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use peacesim_benches::reference::{Dims, Dynamic, Fixed, Reference, Rules};
 use peacesim_core::Simulation;
 use peacesim_scenario::{Override, Scenario, TomlValue, load};
 use std::hint::black_box;
@@ -115,5 +116,68 @@ fn scaling(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, ticks, conflict, case_study, scaling);
+/// The hand-written reference loop of Run 2 (`peacesim_benches::reference`), timed as `ticks` times
+/// peacesim: the same stretches from a world warmed by the same number of ticks. At 40x40 twice, with the
+/// grid's size compiled into the loop and read at run time.
+fn reference(c: &mut Criterion) {
+    let mut group = c.benchmark_group("reference-run2");
+    let rules = |side| Rules::from_scenario(&scenario("epstein-run2", side)).unwrap_or_else(|e| panic!("{e}"));
+    let (small, large) = (rules(None), rules(Some(400)));
+    let (w40, w400) = (Dynamic { width: 40, height: 40 }, Dynamic { width: 400, height: 400 });
+    loop_stretch(&mut group, "40x40-fixed", 200, false, || warm(Reference::new(&small, Fixed::<40, 40>, 1)));
+    loop_stretch(&mut group, "40x40", 200, false, || warm(Reference::new(&small, w40, 1)));
+    loop_stretch(&mut group, "400x400", 5, true, || warm(Reference::new(&large, w400, 1)));
+    group.finish();
+}
+
+/// Times `ticks` ticks of the reference worlds `build` makes, as [`stretch`] times peacesim's.
+fn loop_stretch(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    label: &str,
+    ticks: u64,
+    large: bool,
+    build: impl Fn() -> Box<dyn Loop>,
+) {
+    let agents = build().agents() as u64;
+    group.throughput(Throughput::Elements(agents * ticks));
+    group.sample_size(if large { 10 } else { 100 });
+    group.bench_function(BenchmarkId::new(format!("{ticks}-ticks"), label), |b| {
+        b.iter_batched(
+            &build,
+            |mut world| {
+                for _ in 0..ticks {
+                    world.tick();
+                }
+                black_box(world.agents())
+            },
+            BatchSize::LargeInput,
+        )
+    });
+}
+
+/// A reference world of either kind of size, for [`reference`].
+trait Loop {
+    fn tick(&mut self);
+    fn agents(&self) -> usize;
+}
+
+impl<D: Dims> Loop for Reference<D> {
+    fn tick(&mut self) {
+        Reference::tick(self);
+    }
+    fn agents(&self) -> usize {
+        Reference::agents(self)
+    }
+}
+
+/// A reference world `WARM_UP` ticks into its run.
+fn warm<D: Dims + 'static>(world: Result<Reference<D>, String>) -> Box<dyn Loop> {
+    let mut world = world.unwrap_or_else(|e| panic!("{e}"));
+    for _ in 0..WARM_UP {
+        world.tick();
+    }
+    Box::new(world)
+}
+
+criterion_group!(benches, ticks, reference, conflict, case_study, scaling);
 criterion_main!(benches);

@@ -10,9 +10,10 @@
 ///
 /// `f` is inlined into a copy of this function compiled for POPCNT (LLVM inlines a callee into a caller
 /// with more target features), along with whatever `f` inlines, so the counts inside it use the
-/// instruction. Calls that `f` leaves out of line keep the baseline code.
+/// instruction. Calls that `f` leaves out of line keep the baseline code. Public for loops outside this
+/// crate that count the same way (the hand-written reference loop of the benchmarks).
 #[inline(always)]
-pub(crate) fn with_popcnt<R>(f: impl FnOnce() -> R) -> R {
+pub fn with_popcnt<R>(f: impl FnOnce() -> R) -> R {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("popcnt") {
         #[target_feature(enable = "popcnt")]

@@ -35,9 +35,9 @@ pub(crate) const SCAN_AHEAD: usize = 16;
 
 /// Asks the processor to bring the cache lines holding `value` (its first and last byte: a record may
 /// straddle two lines) closer. A hint: it changes no state and cannot fault, whatever the address; on other
-/// architectures it does nothing.
+/// architectures it does nothing. Public for loops outside this crate (the benchmarks' reference loop).
 #[inline(always)]
-pub(crate) fn prefetch<T>(value: &T) {
+pub fn prefetch<T>(value: &T) {
     #[cfg(target_arch = "x86_64")]
     {
         use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};

@@ -14,7 +14,7 @@ pub mod aid;
 pub mod checkpoint;
 pub mod civilians;
 pub mod conflict;
-mod cpu;
+pub mod cpu;
 pub mod demography;
 pub mod displacement;
 pub mod events;
