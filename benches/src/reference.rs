@@ -140,6 +140,12 @@ const ACTIVE: u8 = 1;
 const JAILED: u8 = 2;
 /// Marks a cop's slot in the order and on the grid.
 const COP: u32 = 1 << 31;
+/// How many turns ahead an agent's record is prefetched, and its cell (peacesim's distances).
+const FAR: usize = 40;
+/// See [`FAR`].
+const NEAR: usize = 16;
+/// The bytes of records and occupants above which turns prefetch (peacesim's bound).
+const PREFETCH_ABOVE: usize = 256 * 1024;
 
 /// A citizen: grievance H (1 - L), risk aversion, cell (kept while in jail), days left in jail and state.
 #[derive(Debug, Clone, Copy)]
@@ -257,7 +263,7 @@ impl<D: Dims> Reference<D> {
             probability,
             threshold: rules.threshold,
             max_jail: rules.max_jail,
-            prefetch: cells * 13 > 256 * 1024,
+            prefetch: false,
             order: Vec::new(),
             order_rng: ChaCha8Rng::seed_from_u64(seed.wrapping_mul(4) + 1),
             citizen_rng: ChaCha8Rng::seed_from_u64(seed.wrapping_mul(4) + 2),
@@ -268,6 +274,7 @@ impl<D: Dims> Reference<D> {
         if n_citizens + n_cops > cells {
             return Err(format!("{} agents on {cells} cells", n_citizens + n_cops));
         }
+        world.prefetch = cells * size_of::<u32>() + n_citizens * size_of::<Citizen>() > PREFETCH_ABOVE;
         let mut setup = ChaCha8Rng::seed_from_u64(seed.wrapping_mul(4));
         let mut free: Vec<u32> = (0..cells as u32).collect();
         peacesim_core::rng::shuffle(&mut free, &mut setup);
@@ -325,10 +332,10 @@ impl<D: Dims> Reference<D> {
         let ahead = self.prefetch;
         for (i, &slot) in order.iter().enumerate() {
             if ahead {
-                if let Some(&far) = order.get(i + 40) {
+                if let Some(&far) = order.get(i + FAR) {
                     self.touch_record(far);
                 }
-                if let Some(&near) = order.get(i + 16) {
+                if let Some(&near) = order.get(i + NEAR) {
                     self.touch_cell(near);
                 }
             }
