@@ -348,6 +348,7 @@ impl<D: Dims> Reference<D> {
         self.order = order;
     }
 
+    /// Prefetches the record of the agent in an order slot.
     #[inline(always)]
     fn touch_record(&self, slot: u32) {
         if slot & COP == 0 {
@@ -357,7 +358,7 @@ impl<D: Dims> Reference<D> {
         }
     }
 
-    /// Prefetches the words of the planes an agent's turn reads first: its cell's rows.
+    /// Prefetches what an agent's turn reads of its own cell: its word of the occupied plane and its occupant.
     #[inline(always)]
     fn touch_cell(&self, slot: u32) {
         let (x, y) = if slot & COP == 0 {
