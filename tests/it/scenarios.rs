@@ -1,6 +1,7 @@
 //! Every bundled scenario parses, validates and runs.
 
-use crate::simulation;
+use crate::{scenario, simulation};
+use peacesim_core::Simulation;
 use std::path::Path;
 
 #[test]
@@ -131,4 +132,49 @@ fn the_worked_examples_in_the_docs_validate() {
         checked += 1;
     }
     assert!(checked >= 3, "found {checked} complete examples");
+}
+
+/// Every column of every bundled scenario's `timeseries.csv` has the kind docs/cli.md gives it (the kind
+/// decides the statistic of an outcome measure named by its metric alone): an exact row of the table, or
+/// else the longest pattern row (`alive_<district>`) whose prefix the column starts with.
+#[test]
+fn every_metric_has_the_kind_docs_cli_gives_it() {
+    let doc = include_str!("../../docs/cli.md");
+    let start = doc.find("### `timeseries.csv`").unwrap_or_else(|| panic!("docs/cli.md has the timeseries section"));
+    let end = doc[start..].find("### `events.csv`").map_or(doc.len(), |e| start + e);
+    // `| `name` | kind | meaning |` rows.
+    let rows: Vec<(&str, &str)> = doc[start..end]
+        .lines()
+        .filter_map(|l| {
+            let mut cells = l.strip_prefix("| `")?.splitn(2, "` | ");
+            let name = cells.next()?;
+            let kind = cells.next()?.split(" |").next()?;
+            kind.chars().all(|c| c.is_ascii_lowercase() || c == ' ' || c == '-').then_some((name, kind))
+        })
+        .collect();
+    assert!(rows.len() > 80, "read {} rows of the table", rows.len());
+    let documented = |column: &str| -> Option<&str> {
+        if let Some(&(_, kind)) = rows.iter().find(|(name, _)| *name == column) {
+            return Some(kind);
+        }
+        let patterns: Vec<(&str, &str)> = rows
+            .iter()
+            .filter_map(|&(name, kind)| Some((name.split_once('<')?.0, kind)))
+            .filter(|(prefix, _)| column.starts_with(prefix))
+            .collect();
+        let longest = patterns.iter().map(|(p, _)| p.len()).max()?;
+        let kinds: Vec<&str> = patterns.iter().filter(|(p, _)| p.len() == longest).map(|&(_, k)| k).collect();
+        kinds.iter().all(|k| *k == kinds[0]).then(|| kinds[0])
+    };
+    let mut checked = 0;
+    for b in peacesim_scenario::bundled::all() {
+        let s = scenario(b.name, &[]);
+        let sim = Simulation::new(&s, 1).unwrap_or_else(|e| panic!("{}: {e}", b.name));
+        assert_eq!(sim.metric_names().len(), sim.metric_kinds().len());
+        for (name, kind) in sim.metric_names().iter().zip(sim.metric_kinds()) {
+            assert_eq!(documented(name), Some(kind.as_str()), "{}: column {name}", b.name);
+            checked += 1;
+        }
+    }
+    assert!(checked > 500, "checked {checked} columns");
 }

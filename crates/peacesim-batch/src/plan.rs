@@ -4,7 +4,7 @@
 use crate::design;
 use crate::output::value_cell;
 use peacesim_core::Simulation;
-use peacesim_scenario::experiment::{DesignKind, Experiment, Outcome, validate_experiment};
+use peacesim_scenario::experiment::{DesignKind, Experiment, Outcome, OutcomeSpec, validate_experiment};
 use peacesim_scenario::{Override, Scenario, ScenarioError, fnv1a, parse_located, parse_scenario};
 use std::path::{Path, PathBuf};
 
@@ -175,16 +175,19 @@ impl Plan {
             fingerprint_text.push('\n');
         }
 
-        let outcomes: Vec<Outcome> = e.outputs.iter().filter_map(|o| Outcome::parse(o).ok()).collect();
         let probe = Simulation::new(&base, 0).map_err(|err| located.error("scenario", err.to_string()))?;
         let metric_names = probe.metric_names().to_vec();
-        for (i, o) in outcomes.iter().enumerate() {
-            if !metric_names.contains(&o.metric) {
+        let mut outcomes: Vec<Outcome> = Vec::new();
+        for (i, spec) in e.outputs.iter().filter_map(|o| OutcomeSpec::parse(o).ok()).enumerate() {
+            // A metric named alone takes its kind's statistic: the run's total of a per-tick count, else the
+            // final value.
+            let Some(column) = metric_names.iter().position(|n| *n == spec.metric) else {
                 return Err(located.error(
                     &format!("outputs[{i}]"),
-                    format!("`{}` is not a metric of this scenario; metrics: {}", o.metric, metric_names.join(", ")),
+                    format!("`{}` is not a metric of this scenario; metrics: {}", spec.metric, metric_names.join(", ")),
                 ));
-            }
+            };
+            outcomes.push(spec.resolve(probe.metric_kinds()[column].default_statistic()));
         }
         let timeseries = match &e.timeseries {
             None => None,
@@ -337,5 +340,43 @@ mod tests {
             assert_ne!(s, run_seed(7, 0, rep + 1, true));
         }
         assert_ne!(run_seed(7, 3, 2, false), run_seed(8, 3, 2, false));
+    }
+
+    /// The design brief's sketch of an experiment file names its outcomes by metric alone: each takes its
+    /// kind's statistic (per-tick counts and amounts their run's total, states their final value), and a
+    /// statistic written after a colon is kept.
+    #[test]
+    fn outcomes_named_by_metric_alone_take_their_kinds_statistic() {
+        let sketch = r#"
+            scenario = "haiti-minustah"
+            ticks = 365
+            replicates = 20
+            master_seed = 7
+            outputs = ["civilian_deaths", "displaced", "aid_delivered", "displaced:peak", "killed", "legitimacy"]
+            timeseries = false
+
+            [design]
+            kind = "grid"
+
+            [[vary]]
+            path = "peacekeeping.missions.minustah.troops"
+            values = [0, 2000, 4000, 8000]
+
+            [[vary]]
+            path = "aid.policy"
+            values = ["needs", "proportional"]
+        "#;
+        let plan = Plan::from_bytes(sketch.as_bytes(), "sketch.toml", Path::new(".")).unwrap_or_else(|e| panic!("{e}"));
+        let columns: Vec<String> = plan.outcomes.iter().map(Outcome::column).collect();
+        let expected = [
+            "civilian_deaths_total",
+            "displaced_final",
+            "aid_delivered_total",
+            "displaced_peak",
+            "killed_final",
+            "legitimacy_final",
+        ];
+        assert_eq!(columns, expected);
+        assert_eq!(plan.len(), 160);
     }
 }

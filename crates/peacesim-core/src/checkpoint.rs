@@ -1283,9 +1283,9 @@ pub(crate) fn write(world: &World, seed: u64, scenario: &Scenario) -> Vec<u8> {
     let (citizens, members, fighters, next_id) = (&roster.citizens, &roster.members, &roster.fighters, &roster.next_id);
     let Tally { arrests, releases, activations, kills, births, deaths, killed, removed, any_died } =
         world.resource::<Tally>().clone();
-    // Names and the drought column are decided at setup from the scenario file, which restore rebuilds.
-    // The district terms are recomputed at every tick's metrics.
-    let Metrics { names: _, values, scratch, districts, displaced, drought_column: _, terms: _ } =
+    // Names, kinds and the drought column are decided at setup from the scenario file, which restore
+    // rebuilds. The district terms are recomputed at every tick's metrics.
+    let Metrics { names: _, kinds: _, values, scratch, districts, displaced, drought_column: _, terms: _ } =
         world.resource::<Metrics>();
     let EventLog { events, enabled } = world.resource::<EventLog>();
     let ForceResize { pending } = world.resource::<ForceResize>();

@@ -9,83 +9,169 @@ use crate::world::{Params, Roster, Tally};
 use bevy_ecs::prelude::*;
 use peacesim_scenario::FactionKind;
 use peacesim_scenario::conflict::EventSpecKind;
+use peacesim_scenario::experiment::Statistic;
+
+/// What a metric's value at a tick is: what happened during the tick, the state at its end, or a running
+/// total since the start. docs/cli.md gives each column's kind in these words ([`MetricKind::as_str`]), and
+/// an outcome measure named without a statistic takes the kind's default ([`MetricKind::default_statistic`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricKind {
+    /// Events of this tick, counted (`arrests`).
+    PerTickCount,
+    /// An amount that moved during this tick (`aid_delivered`).
+    PerTickAmount,
+    /// Agents in some state at the end of the tick (`active`).
+    StateCount,
+    /// A level or share at the end of the tick (`legitimacy`).
+    StateValue,
+    /// Events since the start of the run, counted (`killed`).
+    CumulativeCount,
+    /// An amount moved since the start of the run (`aid_delivered_total`).
+    CumulativeAmount,
+    /// A value over the run so far (`mean_response_time`).
+    CumulativeValue,
+}
+
+impl MetricKind {
+    /// The kind in docs/cli.md's words: `per-tick count`, `state value`, ...
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PerTickCount => "per-tick count",
+            PerTickAmount => "per-tick amount",
+            StateCount => "state count",
+            StateValue => "state value",
+            CumulativeCount => "cumulative count",
+            CumulativeAmount => "cumulative amount",
+            CumulativeValue => "cumulative value",
+        }
+    }
+
+    /// Whether a value covers one tick only, so that the run's figure is the sum over ticks.
+    pub fn is_per_tick(self) -> bool {
+        matches!(self, PerTickCount | PerTickAmount)
+    }
+
+    /// The statistic an outcome measure named by the metric alone takes: the total over the run for what
+    /// happens per tick (`civilian_deaths`: the run's civilian deaths), the value after the last tick for
+    /// states and running totals (`displaced`, `killed`).
+    pub fn default_statistic(self) -> Statistic {
+        if self.is_per_tick() { Statistic::Total } else { Statistic::Final }
+    }
+}
+
+use MetricKind::{
+    CumulativeAmount, CumulativeCount, CumulativeValue, PerTickAmount, PerTickCount, StateCount, StateValue,
+};
+
+/// The columns of every run, first.
+const BASE: [(&str, MetricKind); 14] = [
+    ("quiescent", StateCount),
+    ("active", StateCount),
+    ("jailed", StateCount),
+    ("alive", StateCount),
+    ("killed", CumulativeCount),
+    ("activations", PerTickCount),
+    ("arrests", PerTickCount),
+    ("releases", PerTickCount),
+    ("births", PerTickCount),
+    ("deaths", PerTickCount),
+    ("cops", StateCount),
+    ("mean_grievance", StateValue),
+    ("legitimacy", StateValue),
+    ("tension", StateValue),
+];
 
 /// Columns of the conflict layer (when it is on), before the per-kind and per-faction ones.
-const CONFLICT: [&str; 16] = [
-    "people",
-    "fighters",
-    "civilian_deaths",
-    "disaster_deaths",
-    "combatant_deaths",
-    "recruits",
-    "desertions",
-    "allegiance_shifts",
-    "reinforcements",
-    "displaced",
-    "flights",
-    "returns",
-    "mean_legitimacy",
-    "mean_violence",
-    "ceasefire_violations",
-    "ceasefires",
+const CONFLICT: [(&str, MetricKind); 16] = [
+    ("people", StateCount),
+    ("fighters", StateCount),
+    ("civilian_deaths", PerTickCount),
+    ("disaster_deaths", PerTickCount),
+    ("combatant_deaths", PerTickCount),
+    ("recruits", PerTickCount),
+    ("desertions", PerTickCount),
+    ("allegiance_shifts", PerTickCount),
+    ("reinforcements", PerTickCount),
+    ("displaced", StateCount),
+    ("flights", PerTickCount),
+    ("returns", PerTickCount),
+    ("mean_legitimacy", StateValue),
+    ("mean_violence", StateValue),
+    ("ceasefire_violations", PerTickCount),
+    ("ceasefires", StateCount),
 ];
 
 /// Columns of the peacekeeping layer (when the scenario has `[peacekeeping]`), before the per-mission ones.
-const PEACEKEEPING: [&str; 18] = [
-    "peacekeepers",
-    "peacekeeping_units",
-    "peacekeeper_deaths",
-    "attacks_on_peacekeepers",
-    "incidents",
-    "incidents_reached",
-    "incidents_missed",
-    "mean_response_time",
-    "civilians_protected",
-    "ceasefire_violations_detected",
-    "reports_received",
-    "reports_lost",
-    "mean_trust",
-    "early_warning_hit_rate",
-    "enforcement_actions",
-    "civilians_killed_by_peacekeepers",
-    "police_arrests",
-    "mean_consent",
+const PEACEKEEPING: [(&str, MetricKind); 18] = [
+    ("peacekeepers", StateCount),
+    ("peacekeeping_units", StateCount),
+    ("peacekeeper_deaths", PerTickCount),
+    ("attacks_on_peacekeepers", PerTickCount),
+    ("incidents", PerTickCount),
+    ("incidents_reached", PerTickCount),
+    ("incidents_missed", PerTickCount),
+    ("mean_response_time", CumulativeValue),
+    ("civilians_protected", PerTickCount),
+    ("ceasefire_violations_detected", PerTickCount),
+    ("reports_received", PerTickCount),
+    ("reports_lost", PerTickCount),
+    ("mean_trust", StateValue),
+    ("early_warning_hit_rate", CumulativeValue),
+    ("enforcement_actions", PerTickCount),
+    ("civilians_killed_by_peacekeepers", PerTickCount),
+    ("police_arrests", PerTickCount),
+    ("mean_consent", StateValue),
 ];
 
 /// Columns of the aid layer (when the scenario has `[aid]`).
-const AID: [&str; 16] = [
-    "aid_needed",
-    "aid_supplied",
-    "aid_delivered",
-    "aid_looted",
-    "aid_duplicated",
-    "aid_in_transit",
-    "aid_in_stock",
-    "aid_supplied_total",
-    "aid_delivered_total",
-    "aid_looted_total",
-    "convoys_dispatched",
-    "convoys_delivered",
-    "convoys_attacked",
-    "convoys_escorted",
-    "aid_worker_deaths",
-    "mean_delivery_time",
+const AID: [(&str, MetricKind); 16] = [
+    ("aid_needed", StateValue),
+    ("aid_supplied", PerTickAmount),
+    ("aid_delivered", PerTickAmount),
+    ("aid_looted", PerTickAmount),
+    ("aid_duplicated", PerTickAmount),
+    ("aid_in_transit", StateValue),
+    ("aid_in_stock", StateValue),
+    ("aid_supplied_total", CumulativeAmount),
+    ("aid_delivered_total", CumulativeAmount),
+    ("aid_looted_total", CumulativeAmount),
+    ("convoys_dispatched", PerTickCount),
+    ("convoys_delivered", PerTickCount),
+    ("convoys_attacked", PerTickCount),
+    ("convoys_escorted", PerTickCount),
+    ("aid_worker_deaths", PerTickCount),
+    ("mean_delivery_time", CumulativeValue),
 ];
 
 /// Per-mission columns, suffixed `_<mission>`.
-const PER_MISSION: [&str; 4] = ["troops", "police", "observers", "consent"];
+const PER_MISSION: [(&str, MetricKind); 4] =
+    [("troops", StateCount), ("police", StateCount), ("observers", StateCount), ("consent", StateValue)];
 
 /// Per-faction columns, suffixed `_<faction>`.
-const PER_FACTION: [&str; 5] = ["fighters", "territory", "combatant_deaths", "cohesion", "resources"];
+const PER_FACTION: [(&str, MetricKind); 5] = [
+    ("fighters", StateCount),
+    ("territory", StateValue),
+    ("combatant_deaths", PerTickCount),
+    ("cohesion", StateValue),
+    ("resources", StateValue),
+];
 
 /// Per-group counters of one tick.
-const PER_GROUP: [&str; 5] = ["quiescent", "active", "jailed", "alive", "killed"];
+const PER_GROUP: [(&str, MetricKind); 5] = [
+    ("quiescent", StateCount),
+    ("active", StateCount),
+    ("jailed", StateCount),
+    ("alive", StateCount),
+    ("killed", CumulativeCount),
+];
 
 /// The latest metrics row and its column names (fixed for the run).
 #[derive(Resource, Debug, Clone)]
 pub struct Metrics {
     /// Column names, snake_case, in output order.
     pub names: Vec<String>,
+    /// Each column's kind, aligned with `names`.
+    pub kinds: Vec<MetricKind>,
     /// Values of the latest tick, aligned with `names`.
     pub values: Vec<f64>,
     /// Per-group scratch: [group][PER_GROUP index].
@@ -106,28 +192,17 @@ pub struct Metrics {
 impl Metrics {
     /// The columns for a run with these populations and forces.
     pub fn new(params: &Params) -> Self {
-        let mut names: Vec<String> = [
-            "quiescent",
-            "active",
-            "jailed",
-            "alive",
-            "killed",
-            "activations",
-            "arrests",
-            "releases",
-            "births",
-            "deaths",
-            "cops",
-            "mean_grievance",
-            "legitimacy",
-            "tension",
-        ]
-        .iter()
-        .map(|s| (*s).to_owned())
-        .collect();
+        let mut columns: Vec<(String, MetricKind)> = Vec::new();
+        let mut add = |name: String, kind: MetricKind| columns.push((name, kind));
+        let base = BASE.iter().map(|&(name, kind)| (name.to_owned(), kind));
+        let each = |table: &'static [(&'static str, MetricKind)], suffix: &str| {
+            let suffix = suffix.to_owned();
+            table.iter().map(move |&(name, kind)| (format!("{name}_{suffix}"), kind))
+        };
+        base.for_each(|(n, k)| add(n, k));
         if params.groups.len() > 1 {
             for group in &params.groups {
-                names.extend(PER_GROUP.iter().map(|m| format!("{m}_{group}")));
+                each(&PER_GROUP, group).for_each(|(n, k)| add(n, k));
             }
         }
         let scenario = &params.scenario;
@@ -135,49 +210,53 @@ impl Metrics {
         let drought_column = scenario.food.is_some()
             && (scenario.climate.is_some() || scenario.events.iter().any(|e| e.kind == EventSpecKind::Drought));
         if scenario.food.is_some() {
-            names.extend(["food_insecurity", "food_stock", "food_produced"].iter().map(|s| (*s).to_owned()));
+            add("food_insecurity".into(), StateValue);
+            add("food_stock".into(), StateValue);
+            add("food_produced".into(), PerTickAmount);
             if drought_column {
-                names.push("districts_in_drought".to_owned());
+                add("districts_in_drought".into(), StateCount);
             }
             if conflict {
-                names.push("food_insecure_share".to_owned());
+                add("food_insecure_share".into(), StateValue);
             }
         }
         let districts = match &params.map {
             Some(map) if map.districts.len() > 1 => {
-                names.extend(map.districts.iter().map(|d| format!("alive_{d}")));
+                map.districts.iter().for_each(|d| add(format!("alive_{d}"), StateCount));
                 vec![0; map.districts.len()]
             }
             _ => Vec::new(),
         };
         if conflict {
-            names.extend(CONFLICT.iter().map(|s| (*s).to_owned()));
+            CONFLICT.iter().for_each(|&(n, k)| add(n.to_owned(), k));
             for kind in FactionKind::ALL {
-                names.push(format!("civilian_deaths_{}", kind.as_str()));
+                add(format!("civilian_deaths_{}", kind.as_str()), PerTickCount);
             }
             for f in &params.factions {
-                names.extend(PER_FACTION.iter().map(|m| format!("{m}_{f}")));
+                each(&PER_FACTION, f).for_each(|(n, k)| add(n, k));
             }
         }
         if let Some(pk) = &scenario.peacekeeping {
-            names.extend(PEACEKEEPING.iter().map(|s| (*s).to_owned()));
+            PEACEKEEPING.iter().for_each(|&(n, k)| add(n.to_owned(), k));
             for m in pk.missions.keys() {
-                names.extend(PER_MISSION.iter().map(|c| format!("{c}_{m}")));
+                each(&PER_MISSION, m).for_each(|(n, k)| add(n, k));
             }
         }
         if scenario.aid.is_some() {
-            names.extend(AID.iter().map(|s| (*s).to_owned()));
+            AID.iter().for_each(|&(n, k)| add(n.to_owned(), k));
         }
         let displaced = match &params.map {
             Some(map) if scenario.displacement.is_some() && map.districts.len() > 1 => {
-                names.extend(map.districts.iter().map(|d| format!("displaced_{d}")));
+                map.districts.iter().for_each(|d| add(format!("displaced_{d}"), StateCount));
                 vec![0; map.districts.len()]
             }
             _ => Vec::new(),
         };
+        let (names, kinds): (Vec<String>, Vec<MetricKind>) = columns.into_iter().unzip();
         let values = vec![0.0; names.len()];
         Metrics {
             names,
+            kinds,
             values,
             scratch: vec![[0.0; 5]; params.groups.len()],
             districts,

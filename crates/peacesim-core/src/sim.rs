@@ -241,6 +241,11 @@ impl Simulation {
         &self.world.resource::<Metrics>().names
     }
 
+    /// Each metric's kind (per tick, state or running total), aligned with [`Simulation::metric_names`].
+    pub fn metric_kinds(&self) -> &[crate::metrics::MetricKind] {
+        &self.world.resource::<Metrics>().kinds
+    }
+
     /// The latest tick's metrics, aligned with [`Simulation::metric_names`].
     pub fn metrics(&self) -> &[f64] {
         &self.world.resource::<Metrics>().values

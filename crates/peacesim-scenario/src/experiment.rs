@@ -22,7 +22,7 @@ pub struct Experiment {
     #[serde(default)]
     pub common_random_numbers: bool,
     /// Outcome measures for runs.csv, each `metric:statistic` with statistic one of `final`, `total`, `peak`,
-    /// `mean`, `peak_tick` (e.g. `active:peak`).
+    /// `mean`, `peak_tick` (e.g. `active:peak`), or a metric alone for its kind's default ([`OutcomeSpec`]).
     pub outputs: Vec<String>,
     /// Per-tick recording into timeseries.csv (long format); absent or `false` means none, `true` every
     /// metric at every tick (as `{}`).
@@ -181,24 +181,49 @@ pub struct Outcome {
     pub statistic: Statistic,
 }
 
-impl Outcome {
-    /// Parses `metric:statistic`.
+/// An outcome measure as written in `outputs`: `metric:statistic`, or a metric alone, which takes its kind's
+/// default statistic (the total over the run for per-tick counts and amounts, the final value otherwise).
+/// Metric kinds are the simulator's, so the batch runner resolves the default ([`OutcomeSpec::resolve`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutcomeSpec {
+    /// Metric name, as in timeseries.csv.
+    pub metric: String,
+    /// The statistic written after the colon, if any.
+    pub statistic: Option<Statistic>,
+}
+
+impl OutcomeSpec {
+    /// Parses `metric:statistic` or `metric`.
     pub fn parse(spec: &str) -> Result<Self, String> {
-        let (metric, stat) = spec.split_once(':').ok_or_else(|| format!("`{spec}`: expected metric:statistic"))?;
-        let statistic = match stat {
-            "final" => Statistic::Final,
-            "total" => Statistic::Total,
-            "peak" => Statistic::Peak,
-            "mean" => Statistic::Mean,
-            "peak_tick" => Statistic::PeakTick,
-            other => return Err(format!("unknown statistic `{other}`; use final, total, peak, mean or peak_tick")),
+        let (metric, statistic) = match spec.split_once(':') {
+            None => (spec, None),
+            Some((metric, stat)) => {
+                let statistic = match stat {
+                    "final" => Statistic::Final,
+                    "total" => Statistic::Total,
+                    "peak" => Statistic::Peak,
+                    "mean" => Statistic::Mean,
+                    "peak_tick" => Statistic::PeakTick,
+                    other => {
+                        return Err(format!("unknown statistic `{other}`; use final, total, peak, mean or peak_tick"));
+                    }
+                };
+                (metric, Some(statistic))
+            }
         };
         if metric.is_empty() {
             return Err(format!("`{spec}`: the metric name is empty"));
         }
-        Ok(Outcome { metric: metric.to_owned(), statistic })
+        Ok(OutcomeSpec { metric: metric.to_owned(), statistic })
     }
 
+    /// The outcome measure, with `default` as its statistic if none was written.
+    pub fn resolve(&self, default: Statistic) -> Outcome {
+        Outcome { metric: self.metric.clone(), statistic: self.statistic.unwrap_or(default) }
+    }
+}
+
+impl Outcome {
     /// Column name in runs.csv: `metric_statistic`.
     pub fn column(&self) -> String {
         let stat = match self.statistic {
@@ -226,7 +251,7 @@ pub fn validate_experiment(e: &Experiment) -> Vec<(String, String)> {
         fail("outputs".into(), "name at least one outcome measure (e.g. \"active:peak\")".into());
     }
     for (i, o) in e.outputs.iter().enumerate() {
-        if let Err(message) = Outcome::parse(o) {
+        if let Err(message) = OutcomeSpec::parse(o) {
             fail(format!("outputs[{i}]"), message);
         }
     }
@@ -298,6 +323,19 @@ mod tests {
             "scenario = \"epstein-run2\"\nticks = 10\nreplicates = 1\nmaster_seed = 1\noutputs = [\"active:peak\"]\n\
              {timeseries}\n[design]\nkind = \"grid\"\n"
         ))
+    }
+
+    #[test]
+    fn an_outcome_is_a_metric_with_or_without_a_statistic() {
+        let spec = |metric: &str, statistic| OutcomeSpec { metric: metric.to_owned(), statistic };
+        assert_eq!(OutcomeSpec::parse("active:peak"), Ok(spec("active", Some(Statistic::Peak))));
+        assert_eq!(OutcomeSpec::parse("civilian_deaths"), Ok(spec("civilian_deaths", None)));
+        let resolved = spec("arrests", None).resolve(Statistic::Total);
+        assert_eq!(resolved.column(), "arrests_total");
+        assert_eq!(spec("active", Some(Statistic::Mean)).resolve(Statistic::Final).column(), "active_mean");
+        assert!(OutcomeSpec::parse("active:median").is_err_and(|e| e.contains("unknown statistic `median`")));
+        assert!(OutcomeSpec::parse(":peak").is_err_and(|e| e.contains("metric name is empty")));
+        assert!(OutcomeSpec::parse("").is_err_and(|e| e.contains("metric name is empty")));
     }
 
     #[test]
