@@ -81,6 +81,18 @@ const BASE: [(&str, MetricKind); 14] = [
     ("tension", StateValue),
 ];
 
+/// Columns of the food layer (with `[food]`).
+const FOOD: [(&str, MetricKind); 3] =
+    [("food_insecurity", StateValue), ("food_stock", StateValue), ("food_produced", PerTickAmount)];
+
+/// The columns of a table, each suffixed `_<suffix>` if there is one.
+fn table<'a>(
+    columns: &'a [(&'a str, MetricKind)],
+    suffix: Option<&'a str>,
+) -> impl Iterator<Item = (String, MetricKind)> + 'a {
+    columns.iter().map(move |&(name, kind)| (suffix.map_or_else(|| name.to_owned(), |s| format!("{name}_{s}")), kind))
+}
+
 /// Columns of the conflict layer (when it is on), before the per-kind and per-faction ones.
 const CONFLICT: [(&str, MetricKind); 16] = [
     ("people", StateCount),
@@ -192,17 +204,10 @@ pub struct Metrics {
 impl Metrics {
     /// The columns for a run with these populations and forces.
     pub fn new(params: &Params) -> Self {
-        let mut columns: Vec<(String, MetricKind)> = Vec::new();
-        let mut add = |name: String, kind: MetricKind| columns.push((name, kind));
-        let base = BASE.iter().map(|&(name, kind)| (name.to_owned(), kind));
-        let each = |table: &'static [(&'static str, MetricKind)], suffix: &str| {
-            let suffix = suffix.to_owned();
-            table.iter().map(move |&(name, kind)| (format!("{name}_{suffix}"), kind))
-        };
-        base.for_each(|(n, k)| add(n, k));
+        let mut columns: Vec<(String, MetricKind)> = table(&BASE, None).collect();
         if params.groups.len() > 1 {
             for group in &params.groups {
-                each(&PER_GROUP, group).for_each(|(n, k)| add(n, k));
+                columns.extend(table(&PER_GROUP, Some(group)));
             }
         }
         let scenario = &params.scenario;
@@ -210,44 +215,40 @@ impl Metrics {
         let drought_column = scenario.food.is_some()
             && (scenario.climate.is_some() || scenario.events.iter().any(|e| e.kind == EventSpecKind::Drought));
         if scenario.food.is_some() {
-            add("food_insecurity".into(), StateValue);
-            add("food_stock".into(), StateValue);
-            add("food_produced".into(), PerTickAmount);
+            columns.extend(table(&FOOD, None));
             if drought_column {
-                add("districts_in_drought".into(), StateCount);
+                columns.push(("districts_in_drought".into(), StateCount));
             }
             if conflict {
-                add("food_insecure_share".into(), StateValue);
+                columns.push(("food_insecure_share".into(), StateValue));
             }
         }
         let districts = match &params.map {
             Some(map) if map.districts.len() > 1 => {
-                map.districts.iter().for_each(|d| add(format!("alive_{d}"), StateCount));
+                columns.extend(map.districts.iter().map(|d| (format!("alive_{d}"), StateCount)));
                 vec![0; map.districts.len()]
             }
             _ => Vec::new(),
         };
         if conflict {
-            CONFLICT.iter().for_each(|&(n, k)| add(n.to_owned(), k));
-            for kind in FactionKind::ALL {
-                add(format!("civilian_deaths_{}", kind.as_str()), PerTickCount);
-            }
+            columns.extend(table(&CONFLICT, None));
+            columns.extend(FactionKind::ALL.iter().map(|k| (format!("civilian_deaths_{}", k.as_str()), PerTickCount)));
             for f in &params.factions {
-                each(&PER_FACTION, f).for_each(|(n, k)| add(n, k));
+                columns.extend(table(&PER_FACTION, Some(f)));
             }
         }
         if let Some(pk) = &scenario.peacekeeping {
-            PEACEKEEPING.iter().for_each(|&(n, k)| add(n.to_owned(), k));
+            columns.extend(table(&PEACEKEEPING, None));
             for m in pk.missions.keys() {
-                each(&PER_MISSION, m).for_each(|(n, k)| add(n, k));
+                columns.extend(table(&PER_MISSION, Some(m)));
             }
         }
         if scenario.aid.is_some() {
-            AID.iter().for_each(|&(n, k)| add(n.to_owned(), k));
+            columns.extend(table(&AID, None));
         }
         let displaced = match &params.map {
             Some(map) if scenario.displacement.is_some() && map.districts.len() > 1 => {
-                map.districts.iter().for_each(|d| add(format!("displaced_{d}"), StateCount));
+                columns.extend(map.districts.iter().map(|d| (format!("displaced_{d}"), StateCount)));
                 vec![0; map.districts.len()]
             }
             _ => Vec::new(),
