@@ -16,7 +16,8 @@
 
 use peacesim_core::grid::prefetch;
 use peacesim_scenario::{
-    ActivationOrder, ArrestRatioRule, DistributionKind, JailDistribution, MovementTiming, Scenario, Shape, Topology,
+    ActivationOrder, ArrestRatioRule, DistributionKind, JailDistribution, MovementTiming, Placement, Scenario, Shape,
+    Topology,
 };
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -67,7 +68,7 @@ impl Dims for Dynamic {
 /// The parameters of the model the loop runs, read from a scenario.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rules {
-    /// Grid width and height.
+    /// Cells per row.
     pub width: usize,
     /// Rows.
     pub height: usize,
@@ -108,13 +109,15 @@ impl Rules {
             (s.peacekeeping.is_none() && s.aid.is_none() && s.events.is_empty(), "no other layer"),
             (s.factions.is_empty() && s.relations.is_empty(), "no factions"),
             (r.arrest_ratio == ArrestRatioRule::Floor, "the floor ratio"),
-            (r.jail_term.distribution == JailDistribution::Uniform && r.jail_term.max.is_some(), "uniform terms"),
+            (r.jail_term.distribution == JailDistribution::Uniform, "uniform terms"),
+            (r.jail_term.max.is_some_and(|m| m <= u32::from(u16::MAX)), "a longest term below 65536"),
             (!r.jailed_keep_cell && !r.actives_kill, "Model I"),
             (r.activation_order == ActivationOrder::CitizensThenForces, "citizens then forces"),
             (r.movement_timing == MovementTiming::BeforeActing, "moves before acting"),
             (people.vision == cops.vision && people.vision.shape == Shape::Euclidean, "one Euclidean vision"),
             (people.movement && cops.movement, "agents that move"),
             (people.density.is_some() && cops.density.is_some(), "placement by density"),
+            (s.grid.placement == Placement::ExactCount, "exact-count placement"),
             (unit(&people.hardship) && unit(&people.risk_aversion), "uniform hardship and risk aversion"),
             (s.grid.width <= u32::from(u16::MAX) && s.grid.height <= u32::from(u16::MAX), "a grid below 65536"),
         ];
@@ -127,7 +130,7 @@ impl Rules {
             legitimacy: r.legitimacy,
             arrest_constant: r.arrest_constant,
             threshold: r.threshold,
-            max_jail: r.jail_term.max.map_or(0, |m| m.min(u32::from(u16::MAX)) as u16),
+            max_jail: r.jail_term.max.map_or(0, |m| m as u16),
             citizen_density: people.density.unwrap_or(0.0),
             cop_density: cops.density.unwrap_or(0.0),
             vision: people.vision.radius,

@@ -172,6 +172,23 @@ pub enum Statistic {
     PeakTick,
 }
 
+impl Statistic {
+    /// Every statistic, in the order error messages list them.
+    pub const ALL: [Statistic; 5] =
+        [Statistic::Final, Statistic::Total, Statistic::Peak, Statistic::Mean, Statistic::PeakTick];
+
+    /// The statistic's name in `metric:statistic` and in column names.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Statistic::Final => "final",
+            Statistic::Total => "total",
+            Statistic::Peak => "peak",
+            Statistic::Mean => "mean",
+            Statistic::PeakTick => "peak_tick",
+        }
+    }
+}
+
 /// A parsed outcome measure.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {
@@ -198,15 +215,8 @@ impl OutcomeSpec {
         let (metric, statistic) = match spec.split_once(':') {
             None => (spec, None),
             Some((metric, stat)) => {
-                let statistic = match stat {
-                    "final" => Statistic::Final,
-                    "total" => Statistic::Total,
-                    "peak" => Statistic::Peak,
-                    "mean" => Statistic::Mean,
-                    "peak_tick" => Statistic::PeakTick,
-                    other => {
-                        return Err(format!("unknown statistic `{other}`; use final, total, peak, mean or peak_tick"));
-                    }
+                let Some(&statistic) = Statistic::ALL.iter().find(|s| s.as_str() == stat) else {
+                    return Err(format!("unknown statistic `{stat}`; use final, total, peak, mean or peak_tick"));
                 };
                 (metric, Some(statistic))
             }
@@ -226,14 +236,7 @@ impl OutcomeSpec {
 impl Outcome {
     /// Column name in runs.csv: `metric_statistic`.
     pub fn column(&self) -> String {
-        let stat = match self.statistic {
-            Statistic::Final => "final",
-            Statistic::Total => "total",
-            Statistic::Peak => "peak",
-            Statistic::Mean => "mean",
-            Statistic::PeakTick => "peak_tick",
-        };
-        format!("{}_{stat}", self.metric)
+        format!("{}_{}", self.metric, self.statistic.as_str())
     }
 }
 
