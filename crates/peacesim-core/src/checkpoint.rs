@@ -686,7 +686,6 @@ const MISSING_CITIZEN: Citizen = Citizen {
     risk_aversion: f64::NAN,
     state: CitizenState::Dead,
     jail_left: 0,
-    age: 0,
     home: Position { x: u16::MAX, y: u16::MAX },
     displaced: false,
     origin: Position { x: u16::MAX, y: u16::MAX },
@@ -797,8 +796,10 @@ fn write_entities(world: &World, order: &[Entity], refs: &Refs) -> Entities {
         }
         if r.contains::<Civilian>() {
             // Every citizen's entity is on the roster until it is despawned.
-            let c = roster.citizen(e).copied().unwrap_or(MISSING_CITIZEN);
-            let Citizen { group, hardship, risk_aversion, state, jail_left, age, home, displaced, origin } = c;
+            let slot = roster.citizen_slot(e);
+            let c = slot.map_or(MISSING_CITIZEN, |i| roster.citizen_records()[i]);
+            let age = slot.map_or(0, |i| roster.citizen_ages()[i]);
+            let Citizen { group, hardship, risk_aversion, state, jail_left, home, displaced, origin } = c;
             out.citizens.push(CitizenRow(
                 group,
                 hardship.to_bits(),
@@ -1560,7 +1561,7 @@ pub(crate) fn apply(world: &mut World, p: Payload) -> Result<(), CheckpointError
     let (mut ids, mut positions) = (ents.ids.iter(), ents.positions.chunks_exact(2));
     let (mut citizens, mut members, mut fighters) = (ents.citizens.iter(), ents.members.iter(), ents.fighters.iter());
     // The citizens' states, by entity; they go to the roster with its list of citizens.
-    let mut records: Vec<Option<Citizen>> = vec![None; n];
+    let mut records: Vec<Option<(Citizen, u32)>> = vec![None; n];
     let (mut units, mut missions, mut contingents) = (ents.units.iter(), ents.missions.iter(), ents.contingents.iter());
     let (mut agencies, mut convoys) = (ents.agencies.iter(), ents.convoys.iter());
     let short = || malformed("an entity table is shorter than its entities");
@@ -1586,17 +1587,17 @@ pub(crate) fn apply(world: &mut World, p: Payload) -> Result<(), CheckpointError
                 format!("citizen entity {i} is at {at} but its state's cell is ({}, {})", home.x, home.y)
             })?;
             entity.insert(Civilian);
-            records[i] = Some(Citizen {
+            let citizen = Citizen {
                 group,
                 hardship: f(hardship),
                 risk_aversion: f(risk_aversion),
                 state: citizen_state(state)?,
                 jail_left,
-                age,
                 home,
                 displaced: displaced != 0,
                 origin: bounds.position(origin)?,
-            });
+            };
+            records[i] = Some((citizen, age));
         }
         if kinds & HAS_MEMBER != 0 {
             let force = *members.next().ok_or_else(short)?;
@@ -1735,12 +1736,16 @@ pub(crate) fn apply(world: &mut World, p: Payload) -> Result<(), CheckpointError
     let mut listed = vec![false; n];
     let mut citizen_records = Vec::with_capacity(p.roster.citizens.len());
     crate::memory::advise_huge_pages(&citizen_records);
+    let mut citizen_ages = Vec::with_capacity(p.roster.citizens.len());
     for &r in &p.roster.citizens {
         let i = usize::try_from(r).ok().filter(|&i| records.get(i).is_some_and(Option::is_some));
         let i = i.ok_or_else(|| malformed(format!("roster citizen {r} is not a citizen entity")))?;
         ensure(!listed[i], || format!("citizen entity {i} is on the roster twice"))?;
         listed[i] = true;
-        citizen_records.extend(records[i]);
+        if let Some((citizen, age)) = records[i] {
+            citizen_records.push(citizen);
+            citizen_ages.push(age);
+        }
     }
     let unlisted = records.iter().zip(&listed).position(|(c, &l)| c.is_some() && !l);
     ensure(unlisted.is_none(), || format!("citizen entity {} is not on the roster", unlisted.unwrap_or(0)))?;
@@ -1748,7 +1753,7 @@ pub(crate) fn apply(world: &mut World, p: Payload) -> Result<(), CheckpointError
     roster.members = refs.list(&p.roster.members)?;
     roster.fighters = refs.list(&p.roster.fighters)?;
     roster.next_id = p.roster.next_id;
-    roster.set_citizens(citizen_entities, citizen_records);
+    roster.set_citizens(citizen_entities, citizen_records, citizen_ages);
     world.insert_resource(roster);
 
     let t = &p.tally;

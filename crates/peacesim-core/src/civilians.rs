@@ -48,8 +48,13 @@ pub const LIFE_SENTENCE: u32 = u32::MAX;
 pub struct Civilian;
 
 /// A civilian agent's state (Epstein's "agent"; a household or block of people in later scenarios), kept in
-/// the [`Roster`](crate::world::Roster) in id order beside the agent's entity.
+/// the [`Roster`](crate::world::Roster) in id order beside the agent's entity. Its age (Model II demography)
+/// is kept beside it in the roster ([`Roster::citizen_ages`](crate::world::Roster::citizen_ages)).
+///
+/// 32 bytes, aligned to 32: a cache line holds two whole records and none straddles two lines, so a turn
+/// on a world larger than the cache fetches one line for its citizen (docs/performance.md).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[repr(align(32))]
 pub struct Citizen {
     /// Index of its population (ethnic group), in the scenario's sorted population order.
     pub group: u8,
@@ -62,8 +67,6 @@ pub struct Citizen {
     /// Activations left in jail; [`LIFE_SENTENCE`] for never. A jailed citizen whose count is 0 is
     /// released at its next activation (Mesa's semantics, which Epstein's paper leaves open).
     pub jail_left: u32,
-    /// Age in ticks (Model II demography).
-    pub age: u32,
     /// Last cell it held, kept while it is off the grid in jail.
     pub home: crate::grid::Position,
     /// Whether it has fled its home (see [`Citizen::origin`]).
@@ -75,20 +78,21 @@ pub struct Citizen {
 impl Citizen {
     /// A quiescent citizen, free, at home on `at` and not displaced: as one is created (at setup, born, or
     /// a deserter returning to civilian life).
-    pub fn new(group: u8, hardship: f64, risk_aversion: f64, age: u32, at: crate::grid::Position) -> Citizen {
+    pub fn new(group: u8, hardship: f64, risk_aversion: f64, at: crate::grid::Position) -> Citizen {
         Citizen {
             group,
             hardship,
             risk_aversion,
             state: CitizenState::Quiescent,
             jail_left: 0,
-            age,
             home: at,
             displaced: false,
             origin: at,
         }
     }
 }
+
+const _: () = assert!(size_of::<Citizen>() == 32, "a citizen's record is half a cache line");
 
 /// Grievance G = H (1 - L).
 #[inline]

@@ -905,7 +905,7 @@ pub(crate) fn fighters_act(
                 if p_desert > 0.0 && rng.random_bool(p_desert) {
                     let id = id_of(e);
                     let group = me.group.min(groups.saturating_sub(1) as u8);
-                    let citizen = Citizen::new(group, me.hardship, me.risk_aversion, 0, at);
+                    let citizen = Citizen::new(group, me.hardship, me.risk_aversion, at);
                     if let Ok((_, mut fi)) = fighters.get_mut(e) {
                         fi.alive = false;
                     }
@@ -915,7 +915,7 @@ pub(crate) fn fighters_act(
                         None => commands.spawn((at, Civilian)).id(),
                     };
                     grid.place(at, new, citizen_flags(citizen.group, false));
-                    roster.push_citizen(new, citizen);
+                    roster.push_citizen(new, citizen, 0);
                     c.factions[f].fighters -= 1;
                     c.tally.desertions += 1;
                     log.push(ev(EventKind::Desertion, at, id, None, 0.0, c.factions[f].name.clone()));

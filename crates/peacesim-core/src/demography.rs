@@ -42,12 +42,13 @@ pub(crate) fn age_and_reproduce(
     for i in 0..existing {
         let entity = roster.citizens[i];
         let Ok((id, pos)) = citizens.get(entity) else { continue };
-        let c = &mut roster.records[i];
+        let r = &mut *roster;
+        let (c, age) = (&mut r.records[i], &mut r.ages[i]);
         if c.state.is_gone() {
             continue;
         }
-        c.age += 1;
-        if c.age >= demography.max_age {
+        *age += 1;
+        if *age >= demography.max_age {
             if c.state != CitizenState::Jailed || keep_cell {
                 grid.clear(*pos);
             }
@@ -60,7 +61,7 @@ pub(crate) fn age_and_reproduce(
                 y: Some(pos.y),
                 actor: Some(id.0),
                 target: None,
-                value: f64::from(c.age),
+                value: f64::from(*age),
                 detail: String::new(),
             });
             continue;
@@ -74,11 +75,11 @@ pub(crate) fn age_and_reproduce(
         }
         let shape = &params.citizen_vision[c.group as usize];
         let Some(cell) = grid.random_empty_in(*pos, shape, rng) else { continue };
-        let child = Citizen::new(c.group, c.hardship, c.risk_aversion, 0, cell);
+        let child = Citizen::new(c.group, c.hardship, c.risk_aversion, cell);
         let child_id = roster.allocate_id();
         let e = commands.spawn((child_id, cell, Civilian)).id();
         grid.place(cell, e, citizen_flags(child.group, false));
-        roster.push_citizen(e, child);
+        roster.push_citizen(e, child, 0);
         tally.births += 1;
         log.push(Event {
             tick: clock.tick,

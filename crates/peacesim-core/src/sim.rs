@@ -345,7 +345,7 @@ impl Simulation {
         let mut h = StateHasher::default();
         h.word(self.tick());
         let roster = self.world.resource::<Roster>();
-        for (&e, c) in roster.citizens.iter().zip(&roster.records) {
+        for ((&e, c), &age) in roster.citizens.iter().zip(&roster.records).zip(&roster.ages) {
             let entity = self.world.entity(e);
             let (Some(id), Some(pos)) = (entity.get::<AgentId>(), entity.get::<Position>()) else {
                 continue;
@@ -355,7 +355,7 @@ impl Simulation {
             }
             h.word(u64::from(id.0) << 8 | u64::from(c.group));
             h.word(u64::from(pos.x) << 48 | u64::from(pos.y) << 32 | u64::from(c.state.code()) << 24);
-            h.word(u64::from(c.jail_left) << 32 | u64::from(c.age));
+            h.word(u64::from(c.jail_left) << 32 | u64::from(age));
             h.word(c.hardship.to_bits());
             h.word(c.risk_aversion.to_bits());
             if c.displaced {
@@ -506,7 +506,7 @@ fn populate(world: &mut World, params: &Params, grid: &mut Grid, roster: &mut Ro
     let populations: Vec<_> = scenario.populations.values().collect();
     let citizen_count = placements.iter().filter(|(_, slot)| matches!(slot, Slot::Citizen(_))).count();
     // The citizens' states first (their draws, in placement order), then their entities.
-    let mut records = Vec::with_capacity(citizen_count);
+    let (mut records, mut ages) = (Vec::with_capacity(citizen_count), Vec::with_capacity(citizen_count));
     crate::memory::advise_huge_pages(&records);
     records.extend(placements.iter().filter_map(|&(cell, slot)| match slot {
         Slot::Citizen(g) => {
@@ -518,7 +518,8 @@ fn populate(world: &mut World, params: &Params, grid: &mut Grid, roster: &mut Ro
                 Some(d) => rngs.get(Stream::Demography).random_range(0..d.max_age),
                 None => 0,
             };
-            Some(Citizen::new(g, hardship, risk_aversion, age, grid.position(cell)))
+            ages.push(age);
+            Some(Citizen::new(g, hardship, risk_aversion, grid.position(cell)))
         }
         Slot::Member(_) => None,
     }));
@@ -527,7 +528,7 @@ fn populate(world: &mut World, params: &Params, grid: &mut Grid, roster: &mut Ro
     let mut entities = Vec::with_capacity(citizen_count);
     crate::memory::advise_huge_pages(&entities);
     entities.extend(world.spawn_batch(bundles));
-    roster.set_citizens(entities, records);
+    roster.set_citizens(entities, records, ages);
     let members = placements.iter().enumerate().filter_map(|(i, &(cell, slot))| match slot {
         Slot::Member(f) => Some((AgentId(first_id + i as u32), grid.position(cell), ForceMember { force: f })),
         Slot::Citizen(_) => None,

@@ -116,6 +116,9 @@ pub struct Roster {
     pub(crate) citizens: Vec<Entity>,
     /// The state of each citizen of `citizens`, at the same index.
     pub(crate) records: Vec<Citizen>,
+    /// The age in ticks of each citizen of `citizens`, at the same index (0 without Model II demography).
+    /// Apart from `records`, which the activation pass reads at random and which stay 32 bytes so.
+    pub(crate) ages: Vec<u32>,
     /// The index in `citizens` of each entity index that is a citizen's ([`NO_SLOT`] otherwise); an entry is
     /// only trusted when `citizens` holds the same entity there (an index can be reused by another entity).
     slot_of: Vec<u32>,
@@ -157,18 +160,28 @@ impl Roster {
         &self.records
     }
 
-    /// Appends a citizen (its entity and its state).
-    pub(crate) fn push_citizen(&mut self, entity: Entity, record: Citizen) {
+    /// The citizens' ages in ticks, at the same indices as [`Roster::citizens`] (0 without Model II
+    /// demography).
+    pub fn citizen_ages(&self) -> &[u32] {
+        &self.ages
+    }
+
+    /// Appends a citizen (its entity, its state and its age).
+    pub(crate) fn push_citizen(&mut self, entity: Entity, record: Citizen, age: u32) {
         self.set_slot(entity, self.citizens.len());
         self.citizens.push(entity);
         self.records.push(record);
+        self.ages.push(age);
     }
 
-    /// Replaces every citizen (a checkpoint's): entities and states in id order, of equal lengths.
-    pub(crate) fn set_citizens(&mut self, citizens: Vec<Entity>, records: Vec<Citizen>) {
+    /// Replaces every citizen (at setup or from a checkpoint): entities, states and ages in id order, of equal
+    /// lengths.
+    pub(crate) fn set_citizens(&mut self, citizens: Vec<Entity>, records: Vec<Citizen>, ages: Vec<u32>) {
         debug_assert_eq!(citizens.len(), records.len());
+        debug_assert_eq!(citizens.len(), ages.len());
         self.citizens = citizens;
         self.records = records;
+        self.ages = ages;
         // One entry per entity index up to the largest citizen's: looked up at random on large worlds.
         let len = self.citizens.iter().map(|e| e.index_u32() as usize + 1).max().unwrap_or(0);
         self.slot_of = crate::memory::huge_vec(len, NO_SLOT);
@@ -189,12 +202,14 @@ impl Roster {
             }
             if to != from {
                 self.records[to] = record;
+                self.ages[to] = self.ages[from];
                 self.citizens[to] = self.citizens[from];
             }
             to += 1;
         }
         let Some(first) = first else { return };
         self.records.truncate(to);
+        self.ages.truncate(to);
         self.citizens.truncate(to);
         self.reindex_from(first);
     }
@@ -298,18 +313,18 @@ mod tests {
     use crate::grid::Position;
 
     fn citizen(group: u8) -> Citizen {
-        Citizen::new(group, 0.5, 0.5, 0, Position { x: u16::from(group), y: 0 })
+        Citizen::new(group, 0.5, 0.5, Position { x: u16::from(group), y: 0 })
     }
 
-    /// The roster finds a citizen's state by entity after pushes and removals, and never takes another
-    /// entity that reuses a removed citizen's index for it.
+    /// The roster finds a citizen's state by entity after pushes and removals, keeps each age beside its
+    /// state, and never takes another entity that reuses a removed citizen's index for it.
     #[test]
     fn citizens_are_found_by_entity_through_pushes_removals_and_reuse() {
         let mut world = World::new();
         let mut roster = Roster::default();
         let entities: Vec<Entity> = (0..6).map(|_| world.spawn_empty().id()).collect();
         for (g, &e) in entities.iter().enumerate() {
-            roster.push_citizen(e, citizen(g as u8));
+            roster.push_citizen(e, citizen(g as u8), 10 * g as u32);
         }
         for (g, &e) in entities.iter().enumerate() {
             assert_eq!(roster.citizen_slot(e), Some(g));
@@ -327,6 +342,7 @@ mod tests {
         assert_eq!(roster.citizens(), &[entities[0], entities[3], entities[5]]);
         let groups: Vec<u8> = roster.citizen_records().iter().map(|c| c.group).collect();
         assert_eq!(groups, vec![0, 3, 5]);
+        assert_eq!(roster.citizen_ages(), &[0, 30, 50], "ages are compacted with the states");
         for (i, &e) in roster.citizens().iter().enumerate() {
             assert_eq!(roster.citizen_slot(e), Some(i));
         }
@@ -338,7 +354,7 @@ mod tests {
         let reused = Entity::from_index_and_generation(old.index(), old.generation().after_versions(1));
         assert_ne!(reused, old);
         assert_eq!(roster.citizen(reused), None);
-        roster.push_citizen(reused, citizen(7));
+        roster.push_citizen(reused, citizen(7), 70);
         assert_eq!(roster.citizen_slot(reused), Some(3));
         if let Some(c) = roster.citizen_mut(reused) {
             c.state = CitizenState::Active;
@@ -346,8 +362,11 @@ mod tests {
         assert_eq!(roster.citizen_records()[3].state, CitizenState::Active);
         // Replacing every citizen re-indexes them all.
         let (list, records) = (roster.citizens().to_vec(), roster.citizen_records().to_vec());
-        roster.set_citizens(list.into_iter().rev().collect(), records.into_iter().rev().collect());
+        let ages = roster.citizen_ages().to_vec();
+        let reversed = (list.into_iter().rev().collect(), records.into_iter().rev().collect());
+        roster.set_citizens(reversed.0, reversed.1, ages.into_iter().rev().collect());
         assert_eq!(roster.citizen(entities[0]).map(|c| c.group), Some(0));
+        assert_eq!(roster.citizen_ages(), &[70, 50, 30, 0]);
         assert_eq!(roster.citizen_slot(entities[0]), Some(3));
         assert_eq!(roster.citizen_slot(reused), Some(0));
     }
