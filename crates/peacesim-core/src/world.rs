@@ -117,7 +117,7 @@ pub struct Roster {
     /// The state of each citizen of `citizens`, at the same index.
     pub(crate) records: Vec<Citizen>,
     /// The age in ticks of each citizen of `citizens`, at the same index (0 without Model II demography).
-    /// Apart from `records`, which the activation pass reads at random and which stay 32 bytes so.
+    /// Kept apart from `records`, which the activation pass reads at random, so that a record stays 32 bytes.
     pub(crate) ages: Vec<u32>,
     /// The index in `citizens` of each entity index that is a citizen's ([`NO_SLOT`] otherwise); an entry is
     /// only trusted when `citizens` holds the same entity there (an index can be reused by another entity).
