@@ -133,43 +133,7 @@ impl Simulation {
         world.insert_resource(grid);
         world.insert_resource(roster);
 
-        let mut tick_schedule = Schedule::default();
-        tick_schedule.set_executor(SingleThreadedExecutor::new());
-        tick_schedule.configure_sets(
-            (
-                TickSet::Schedule,
-                TickSet::Environment,
-                TickSet::Activation,
-                TickSet::Conflict,
-                TickSet::Peacekeeping,
-                TickSet::Aid,
-                TickSet::Demography,
-                TickSet::Metrics,
-            )
-                .chain(),
-        );
-        tick_schedule.add_systems(
-            (
-                remove_dead,
-                remove_fighters,
-                remove_units,
-                apply_schedule,
-                apply_events,
-                reconcile_forces,
-                ApplyDeferred,
-                apply_peacekeeping_events,
-            )
-                .chain()
-                .in_set(TickSet::Schedule),
-        );
-        tick_schedule
-            .add_systems((update_food, update_conflict, update_peacekeeping).chain().in_set(TickSet::Environment));
-        tick_schedule.add_systems(activate_agents.in_set(TickSet::Activation));
-        tick_schedule.add_systems((fighters_act, ApplyDeferred).chain().in_set(TickSet::Conflict));
-        tick_schedule.add_systems((peacekeepers_act, ApplyDeferred).chain().in_set(TickSet::Peacekeeping));
-        tick_schedule.add_systems((aid_act, ApplyDeferred).chain().in_set(TickSet::Aid));
-        tick_schedule.add_systems((age_and_reproduce, ApplyDeferred).chain().in_set(TickSet::Demography));
-        tick_schedule.add_systems(record_metrics.in_set(TickSet::Metrics));
+        let tick_schedule = tick_schedule(true);
 
         // Scheduled events due at tick 0 happen during setup, before the first metrics row.
         let mut setup_schedule = Schedule::default();
@@ -549,10 +513,139 @@ fn populate(world: &mut World, params: &Params, grid: &mut Grid, roster: &mut Ro
     }
 }
 
+/// The schedule of one tick. With `gated`, each system of an optional layer (and the removal of the dead) runs
+/// only if its run condition holds: the check the system itself makes first, evaluated by the executor just
+/// before the system would run, so the system would have seen the same state and returned at once. That
+/// saves fetching its parameters (a third of a small world's fixed cost per tick; docs/performance.md).
+/// Without `gated` every system runs every tick, as a test compares.
+fn tick_schedule(gated: bool) -> Schedule {
+    use bevy_ecs::schedule::{IntoScheduleConfigs, ScheduleConfigs, SystemCondition};
+    use bevy_ecs::system::ScheduleSystem;
+    fn gate<M, C>(
+        system: impl IntoScheduleConfigs<ScheduleSystem, M>,
+        condition: impl SystemCondition<C>,
+        gated: bool,
+    ) -> ScheduleConfigs<ScheduleSystem> {
+        if gated { system.run_if(condition) } else { system.into_configs() }
+    }
+    let mut tick_schedule = Schedule::default();
+    tick_schedule.set_executor(SingleThreadedExecutor::new());
+    tick_schedule.configure_sets(
+        (
+            TickSet::Schedule,
+            TickSet::Environment,
+            TickSet::Activation,
+            TickSet::Conflict,
+            TickSet::Peacekeeping,
+            TickSet::Aid,
+            TickSet::Demography,
+            TickSet::Metrics,
+        )
+            .chain(),
+    );
+    tick_schedule.add_systems(
+        (
+            gate(remove_dead, any_died, gated),
+            gate(remove_fighters, has_fighters, gated),
+            gate(remove_units, has_units, gated),
+            apply_schedule,
+            apply_events,
+            reconcile_forces,
+            ApplyDeferred,
+            gate(apply_peacekeeping_events, peacekeeping_on, gated),
+        )
+            .chain()
+            .in_set(TickSet::Schedule),
+    );
+    tick_schedule.add_systems(
+        (
+            gate(update_food, food_on, gated),
+            gate(update_conflict, conflict_on, gated),
+            gate(update_peacekeeping, peacekeeping_on, gated),
+        )
+            .chain()
+            .in_set(TickSet::Environment),
+    );
+    tick_schedule.add_systems(activate_agents.in_set(TickSet::Activation));
+    tick_schedule
+        .add_systems((gate(fighters_act, has_fighters, gated), ApplyDeferred).chain().in_set(TickSet::Conflict));
+    tick_schedule.add_systems(
+        (gate(peacekeepers_act, peacekeeping_on, gated), ApplyDeferred).chain().in_set(TickSet::Peacekeeping),
+    );
+    tick_schedule.add_systems((gate(aid_act, aid_on, gated), ApplyDeferred).chain().in_set(TickSet::Aid));
+    tick_schedule.add_systems(
+        (gate(age_and_reproduce, demography_on, gated), ApplyDeferred).chain().in_set(TickSet::Demography),
+    );
+    tick_schedule.add_systems(record_metrics.in_set(TickSet::Metrics));
+    tick_schedule
+}
+
+/// Run condition of [`remove_dead`]: someone died, was killed or was removed last tick.
+fn any_died(tally: Res<Tally>) -> bool {
+    tally.any_died
+}
+
+/// Run condition of the fighters' systems: any fighter is on the roster.
+fn has_fighters(roster: Res<Roster>) -> bool {
+    !roster.fighters.is_empty()
+}
+
+/// Run condition of [`remove_units`]: any unit entity exists.
+fn has_units(units: Query<(), With<Unit>>) -> bool {
+    !units.is_empty()
+}
+
+/// Run condition of the peacekeeping systems: a mission is on.
+fn peacekeeping_on(pk: Option<Res<Peacekeeping>>) -> bool {
+    pk.is_some_and(|pk| pk.enabled)
+}
+
+/// Run condition of [`update_food`]: the scenario models food.
+fn food_on(params: Res<Params>) -> bool {
+    params.scenario.food.is_some()
+}
+
+/// Run condition of [`update_conflict`]: the conflict layer is on.
+fn conflict_on(conflict: Res<Conflict>) -> bool {
+    conflict.enabled
+}
+
+/// Run condition of [`aid_act`]: humanitarian aid is on.
+fn aid_on(aid: Res<AidState>) -> bool {
+    aid.enabled
+}
+
+/// Run condition of [`age_and_reproduce`]: the scenario has demography.
+fn demography_on(params: Res<Params>) -> bool {
+    params.scenario.demography.is_some()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use bevy_ecs::resource::IsResource;
+
+    /// The run conditions skip only what their systems would skip: every bundled scenario (each optional layer
+    /// on in at least one) gives the same state, metrics and events every tick with every system run
+    /// unconditionally.
+    #[test]
+    fn run_conditions_skip_nothing_that_would_run() {
+        for b in peacesim_scenario::bundled::all() {
+            let s =
+                peacesim_scenario::parse_scenario(b.text, b.path, &[]).unwrap_or_else(|e| panic!("{}: {e}", b.name));
+            let mut gated = Simulation::new(&s, 7).unwrap_or_else(|e| panic!("{e}"));
+            let mut every = Simulation::new(&s, 7).unwrap_or_else(|e| panic!("{e}"));
+            every.tick_schedule = tick_schedule(false);
+            for _ in 0..60 {
+                gated.step();
+                every.step();
+                let tick = gated.tick();
+                assert_eq!(gated.state_hash(), every.state_hash(), "{} tick {tick}: state", b.name);
+                assert_eq!(gated.metrics(), every.metrics(), "{} tick {tick}: metrics", b.name);
+                assert_eq!(gated.events(), every.events(), "{} tick {tick}: events", b.name);
+            }
+        }
+    }
 
     /// Every resource lives on an entity with a lower index than any agent's. bevy_ecs keeps a resource in a
     /// sparse set whose index array is as long as its entity's index: a resource inserted after the agents
