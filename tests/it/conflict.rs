@@ -260,11 +260,9 @@ fn the_displaced_end_up_in_less_violent_cells() {
         let w = s.grid.width as usize;
         let (mut here, mut home, mut n) = (0.0, 0.0, 0);
         let roster = world.resource::<peacesim_core::world::Roster>();
-        for (&e, c) in roster.citizens().iter().zip(roster.citizen_records()) {
-            if let Some(p) = world.get::<peacesim_core::Position>(e)
-                && c.displaced
-                && !c.state.is_gone()
-            {
+        for c in roster.citizen_records() {
+            let p = c.home;
+            if c.displaced && !c.state.is_gone() {
                 here += f64::from(conflict.violence_total[p.y as usize * w + p.x as usize]);
                 home += f64::from(conflict.violence_total[c.origin.y as usize * w + c.origin.x as usize]);
                 n += 1;

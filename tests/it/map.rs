@@ -1,7 +1,7 @@
 //! Maps drawn in scenario files: terrain and districts.
 
 use crate::simulation;
-use peacesim_core::{Civilian, ForceMember, Position};
+use peacesim_core::{ForceMember, Position};
 use peacesim_scenario::map::Terrain;
 use peacesim_scenario::parse_scenario;
 
@@ -33,10 +33,16 @@ fn nobody_enters_water_and_districts_partition_the_land() {
                 |p: &Position| map.terrain[p.y as usize * s.grid.width as usize + p.x as usize] == Terrain::Water;
             for e in world.iter_entities() {
                 if let Some(p) = e.get::<Position>()
-                    && (e.get::<Civilian>().is_some() || e.get::<ForceMember>().is_some())
+                    && e.get::<ForceMember>().is_some()
                 {
-                    assert!(!on_water(p), "seed {seed} tick {}: an agent at {p:?} stands on water", sim.tick());
+                    assert!(!on_water(p), "seed {seed} tick {}: a force member at {p:?} stands on water", sim.tick());
                 }
+            }
+            // A citizen's cell is its state's `home`.
+            let roster = world.resource::<peacesim_core::world::Roster>();
+            for c in roster.citizen_records().iter().filter(|c| !c.state.is_gone()) {
+                let p = &c.home;
+                assert!(!on_water(p), "seed {seed} tick {}: a citizen at {p:?} stands on water", sim.tick());
             }
         }
     }

@@ -1,7 +1,7 @@
 //! Random sequential activation of the civil-violence layer: every citizen and force member acts once per
 //! tick, in an order shuffled from the run's order stream, each seeing what those before it did.
 
-use crate::civilians::{Citizen, CitizenState, Civilian, LIFE_SENTENCE, arrest_ratio, grievance, is_active, net_risk};
+use crate::civilians::{Citizen, CitizenState, LIFE_SENTENCE, arrest_ratio, grievance, is_active, net_risk};
 use crate::conflict::{Conflict, DistrictTerms};
 use crate::displacement::{DisplacementContext, displacement_step};
 use crate::events::{Event, EventKind, EventLog};
@@ -19,8 +19,7 @@ use peacesim_scenario::{ActivationOrder, MovementTiming, Rules};
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
-type CitizenQuery<'w, 's> = Query<'w, 's, (Entity, &'static mut Position), (With<Civilian>, Without<ForceMember>)>;
-type MemberQuery<'w, 's> = Query<'w, 's, (&'static mut Position, &'static ForceMember), Without<Civilian>>;
+type MemberQuery<'w, 's> = Query<'w, 's, (&'static mut Position, &'static ForceMember)>;
 
 /// A force member's state for the activation pass.
 #[derive(Debug, Clone, Copy)]
@@ -48,10 +47,10 @@ const MEMBER: u32 = 1 << 31;
 ///
 /// Random sequential activation visits the agents in a random order. Looking each one up by entity costs a
 /// chain of dependent reads (entity location, table, component) that miss the cache on large worlds; the
-/// pass instead indexes the roster's citizens directly, by roster index, and reads a citizen's cell from its
-/// state (`Citizen::home`, which is where its `Position` component says it is between systems; the pass
-/// writes the components back at its end with one sequential sweep). Force members, a few percent of the
-/// agents, are looked up by entity once at the start, into `members`, and written back at the end.
+/// pass instead indexes the roster's citizens directly, by roster index, and reads and moves a citizen's cell
+/// in its state (`Citizen::home`, the only record of where a citizen is: citizens have no `Position`
+/// component). Force members, a few percent of the agents, are looked up by entity once at the start, into
+/// `members`, and their `Position` components written back at the end.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct ActivationScratch {
     /// Each force member's state, by roster index.
@@ -108,15 +107,8 @@ impl ActivationScratch {
         }));
     }
 
-    /// Writes the agents' positions back into their components: the citizens' from their state in the roster.
-    fn scatter(&self, roster: &Roster, citizens: &mut CitizenQuery, members: &mut MemberQuery) {
-        // Internal iteration (`for_each`, a fold over the archetype tables) rather than a `for` loop: the
-        // query's iterator then needs no per-item bookkeeping between tables.
-        citizens.iter_mut().for_each(|(entity, mut pos)| {
-            if let Some(c) = roster.citizen(entity) {
-                *pos.bypass_change_detection() = c.home;
-            }
-        });
+    /// Writes the force members' positions back into their components.
+    fn scatter(&self, members: &mut MemberQuery) {
         for m in &self.members {
             if let Ok((mut pos, _)) = members.get_mut(m.entity) {
                 *pos.bypass_change_detection() = m.pos;
@@ -171,7 +163,6 @@ impl Turn<'_, '_, '_> {
 /// The activation system: builds the order, then runs each agent's turn.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn activate_agents(
-    mut citizens: CitizenQuery,
     mut members: MemberQuery,
     ids: Query<&'static AgentId>,
     food: Res<FoodState>,
@@ -185,14 +176,6 @@ pub(crate) fn activate_agents(
     params: Res<Params>,
     clock: Res<Clock>,
 ) {
-    // Every citizen of the roster is a live entity whose `Position` is its state's `home` (the roster's
-    // invariant, which a restore checks): the pass reads and moves `home` and writes the components back.
-    #[cfg(debug_assertions)]
-    for (entity, pos) in &citizens {
-        let c = roster.citizen(entity).expect("every citizen entity is on the roster");
-        assert_eq!(c.home, *pos, "a citizen's position and its state's home differ");
-    }
-    debug_assert_eq!(citizens.iter().len(), roster.citizens.len(), "a citizen of the roster has no entity");
     let mut scratch = std::mem::take(&mut roster.scratch);
     scratch.gather(&roster, &members);
     let mut records = std::mem::take(&mut roster.records);
@@ -242,7 +225,7 @@ pub(crate) fn activate_agents(
     scratch.order = order;
     scratch.terms = terms;
     roster.records = records;
-    scratch.scatter(&roster, &mut citizens, &mut members);
+    scratch.scatter(&mut members);
     roster.scratch = scratch;
 }
 

@@ -691,7 +691,9 @@ const MISSING_CITIZEN: Citizen = Citizen {
     origin: Position { x: u16::MAX, y: u16::MAX },
 };
 
-/// The component bits of an entity, and how many of its components a checkpoint knows.
+/// The component bits of an entity, and how many of its components a checkpoint knows. A citizen has no
+/// `Position` component (its cell is its state's `home`) but is written with [`HAS_POSITION`] and its home
+/// in the positions table, as format 1 has it.
 fn kinds_of(e: &EntityRef<'_>) -> (u16, usize) {
     let flags = [
         (e.contains::<AgentId>(), HAS_ID),
@@ -706,7 +708,8 @@ fn kinds_of(e: &EntityRef<'_>) -> (u16, usize) {
         (e.contains::<Convoy>(), HAS_CONVOY),
     ];
     debug_assert_eq!(flags.len(), KNOWN_COMPONENTS);
-    flags.iter().filter(|(has, _)| *has).fold((0, 0), |(k, n), (_, bit)| (k | bit, n + 1))
+    let (kinds, known) = flags.iter().filter(|(has, _)| *has).fold((0, 0), |(k, n), (_, bit)| (k | bit, n + 1));
+    (if kinds & HAS_CITIZEN != 0 { kinds | HAS_POSITION } else { kinds }, known)
 }
 
 /// Every entity that holds model state, in canonical order: the lists of the roster, peacekeeping and aid
@@ -791,14 +794,18 @@ fn write_entities(world: &World, order: &[Entity], refs: &Refs) -> Entities {
         if let Some(id) = r.get::<AgentId>() {
             out.ids.push(id.0);
         }
-        if let Some(p) = r.get::<Position>() {
+        // Every citizen's entity is on the roster until it is despawned.
+        let citizen = r.contains::<Civilian>().then(|| {
+            let slot = roster.citizen_slot(e);
+            (
+                slot.map_or(MISSING_CITIZEN, |i| roster.citizen_records()[i]),
+                slot.map_or(0, |i| roster.citizen_ages()[i]),
+            )
+        });
+        if let Some(p) = r.get::<Position>().copied().or(citizen.map(|(c, _)| c.home)) {
             out.positions.extend([p.x, p.y]);
         }
-        if r.contains::<Civilian>() {
-            // Every citizen's entity is on the roster until it is despawned.
-            let slot = roster.citizen_slot(e);
-            let c = slot.map_or(MISSING_CITIZEN, |i| roster.citizen_records()[i]);
-            let age = slot.map_or(0, |i| roster.citizen_ages()[i]);
+        if let Some((c, age)) = citizen {
             let Citizen { group, hardship, risk_aversion, state, jail_left, home, displaced, origin } = c;
             out.citizens.push(CitizenRow(
                 group,
@@ -1571,17 +1578,22 @@ pub(crate) fn apply(world: &mut World, p: Payload) -> Result<(), CheckpointError
         if kinds & HAS_ID != 0 {
             entity.insert(AgentId(*ids.next().ok_or_else(short)?));
         }
+        let mut at = None;
         if kinds & HAS_POSITION != 0 {
             let xy = positions.next().ok_or_else(short)?;
-            entity.insert(bounds.position([xy[0], xy[1]])?);
+            let p = bounds.position([xy[0], xy[1]])?;
+            // A citizen's cell is its state's `home` (below), not a component.
+            if kinds & HAS_CITIZEN == 0 {
+                entity.insert(p);
+            }
+            at = Some(p);
         }
         if kinds & HAS_CITIZEN != 0 {
             let c = citizens.next().ok_or_else(short)?;
             let CitizenRow(group, hardship, risk_aversion, state, jail_left, age, home, displaced, origin) = *c;
             ensure((group as usize) < bounds.groups, || format!("citizen group {group} does not exist"))?;
-            // A citizen's state keeps its cell (`home`), which the activation pass reads and moves: its
-            // `Position` component must say the same.
-            let (at, home) = (entity.get::<Position>().copied(), bounds.position(home)?);
+            // A citizen's cell is its state's `home`; the positions table, which has it too, must say the same.
+            let home = bounds.position(home)?;
             ensure(at == Some(home), || {
                 let at = at.map_or("nowhere".to_owned(), |p| format!("({}, {})", p.x, p.y));
                 format!("citizen entity {i} is at {at} but its state's cell is ({}, {})", home.x, home.y)

@@ -42,8 +42,9 @@ impl CitizenState {
 /// Jail term meaning "never released".
 pub const LIFE_SENTENCE: u32 = u32::MAX;
 
-/// Marks a civilian agent's entity (which also holds its [`AgentId`](crate::AgentId) and
-/// [`Position`](crate::Position)); its state is a [`Citizen`] in the [`Roster`](crate::world::Roster).
+/// Marks a civilian agent's entity (which also holds its [`AgentId`](crate::AgentId), and no
+/// [`Position`](crate::Position)); its state, its cell included, is a [`Citizen`] in the
+/// [`Roster`](crate::world::Roster).
 #[derive(Component, Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Civilian;
 
@@ -67,7 +68,8 @@ pub struct Citizen {
     /// Activations left in jail; [`LIFE_SENTENCE`] for never. A jailed citizen whose count is 0 is
     /// released at its next activation (Mesa's semantics, which Epstein's paper leaves open).
     pub jail_left: u32,
-    /// Last cell it held, kept while it is off the grid in jail.
+    /// The cell it holds: the only record of where the citizen is (citizens have no `Position` component).
+    /// While it is off the grid in jail, the last cell it held.
     pub home: crate::grid::Position,
     /// Whether it has fled its home (see [`Citizen::origin`]).
     pub displaced: bool,

@@ -911,8 +911,8 @@ pub(crate) fn fighters_act(
                     }
                     grid.clear(at);
                     let new = match id {
-                        Some(id) => commands.spawn((id, at, Civilian)).id(),
-                        None => commands.spawn((at, Civilian)).id(),
+                        Some(id) => commands.spawn((id, Civilian)).id(),
+                        None => commands.spawn(Civilian).id(),
                     };
                     grid.place(at, new, citizen_flags(citizen.group, false));
                     roster.push_citizen(new, citizen, 0);

@@ -3,7 +3,7 @@
 
 use crate::civilians::{Citizen, CitizenState, Civilian};
 use crate::events::{Event, EventKind, EventLog};
-use crate::grid::{Grid, Position, citizen_flags};
+use crate::grid::{Grid, citizen_flags};
 use crate::rng::{RngStreams, Stream};
 use crate::world::{AgentId, Clock, Params, Roster, Tally};
 use bevy_ecs::prelude::*;
@@ -27,7 +27,7 @@ pub(crate) fn remove_dead(mut commands: Commands, mut roster: ResMut<Roster>, ta
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn age_and_reproduce(
     mut commands: Commands,
-    citizens: Query<(&AgentId, &Position), With<Civilian>>,
+    ids: Query<&AgentId, With<Civilian>>,
     mut grid: ResMut<Grid>,
     mut rngs: ResMut<RngStreams>,
     mut roster: ResMut<Roster>,
@@ -41,9 +41,10 @@ pub(crate) fn age_and_reproduce(
     let existing = roster.citizens.len();
     for i in 0..existing {
         let entity = roster.citizens[i];
-        let Ok((id, pos)) = citizens.get(entity) else { continue };
+        let Ok(id) = ids.get(entity) else { continue };
         let r = &mut *roster;
         let (c, age) = (&mut r.records[i], &mut r.ages[i]);
+        let pos = &c.home;
         if c.state.is_gone() {
             continue;
         }
@@ -77,7 +78,7 @@ pub(crate) fn age_and_reproduce(
         let Some(cell) = grid.random_empty_in(*pos, shape, rng) else { continue };
         let child = Citizen::new(c.group, c.hardship, c.risk_aversion, cell);
         let child_id = roster.allocate_id();
-        let e = commands.spawn((child_id, cell, Civilian)).id();
+        let e = commands.spawn((child_id, Civilian)).id();
         grid.place(cell, e, citizen_flags(child.group, false));
         roster.push_citizen(e, child, 0);
         tally.births += 1;

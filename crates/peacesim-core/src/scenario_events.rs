@@ -18,7 +18,6 @@ use rand::RngExt;
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn apply_events(
     mut commands: Commands,
-    mut citizens: Query<&mut Position, (With<Civilian>, Without<Fighter>)>,
     mut fighters: Query<(&'static mut Fighter, &'static Position), Without<Civilian>>,
     mut conflict: ResMut<Conflict>,
     mut food: ResMut<FoodState>,
@@ -72,10 +71,10 @@ pub(crate) fn apply_events(
                 let mut killed = 0u64;
                 let roster = &mut *roster;
                 for (&entity, cz) in roster.citizens.iter().zip(&mut roster.records) {
-                    let Ok(mut pos) = citizens.get_mut(entity) else { continue };
                     if cz.state.is_gone() || cz.state == CitizenState::Jailed {
                         continue;
                     }
+                    let pos = cz.home;
                     let d = map.district[cz.home.y as usize * width + cz.home.x as usize];
                     if !d.is_some_and(|d| hit[d as usize]) {
                         continue;
@@ -83,21 +82,21 @@ pub(crate) fn apply_events(
                     let u: f64 = rng.random();
                     if u < deaths {
                         cz.state = CitizenState::Dead;
-                        grid.clear(*pos);
+                        grid.clear(pos);
                         tally.removed += 1;
                         c.tally.disaster_deaths += 1;
                         killed += 1;
                     } else if u < deaths + displaced
                         && let (Some(rules), Some(shape)) = (&params.scenario.displacement, &params.flee_vision)
-                        && let Some(to) = choose_refuge(grid, c, rules, shape, &food.insecurity, rng, *pos, true)
+                        && let Some(to) = choose_refuge(grid, c, rules, shape, &food.insecurity, rng, pos, true)
                     {
                         if !cz.displaced {
                             cz.displaced = true;
-                            cz.origin = *pos;
+                            cz.origin = pos;
                             c.tally.flights += 1;
                             if log.enabled {
                                 let actor = ids.get(entity).ok().map(|id| id.0);
-                                let heat = f64::from(c.heat[grid.index(*pos)]);
+                                let heat = f64::from(c.heat[grid.index(pos)]);
                                 log.push(Event {
                                     x: Some(to.x),
                                     y: Some(to.y),
@@ -106,8 +105,7 @@ pub(crate) fn apply_events(
                                 });
                             }
                         }
-                        grid.relocate(*pos, to);
-                        *pos = to;
+                        grid.relocate(pos, to);
                         cz.home = to;
                     }
                 }

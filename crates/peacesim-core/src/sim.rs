@@ -311,12 +311,11 @@ impl Simulation {
         let roster = self.world.resource::<Roster>();
         for ((&e, c), &age) in roster.citizens.iter().zip(&roster.records).zip(&roster.ages) {
             let entity = self.world.entity(e);
-            let (Some(id), Some(pos)) = (entity.get::<AgentId>(), entity.get::<Position>()) else {
-                continue;
-            };
+            let Some(id) = entity.get::<AgentId>() else { continue };
             if c.state.is_gone() {
                 continue;
             }
+            let pos = c.home;
             h.word(u64::from(id.0) << 8 | u64::from(c.group));
             h.word(u64::from(pos.x) << 48 | u64::from(pos.y) << 32 | u64::from(c.state.code()) << 24);
             h.word(u64::from(c.jail_left) << 32 | u64::from(age));
@@ -488,7 +487,7 @@ fn populate(world: &mut World, params: &Params, grid: &mut Grid, roster: &mut Ro
         Slot::Member(_) => None,
     }));
     let ids = placements.iter().enumerate().filter(|(_, (_, slot))| matches!(slot, Slot::Citizen(_)));
-    let bundles = ids.zip(&records).map(|((i, _), c)| (AgentId(first_id + i as u32), c.home, Civilian));
+    let bundles = ids.map(|(i, _)| (AgentId(first_id + i as u32), Civilian));
     let mut entities = Vec::with_capacity(citizen_count);
     crate::memory::advise_huge_pages(&entities);
     entities.extend(world.spawn_batch(bundles));
