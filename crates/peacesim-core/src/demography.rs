@@ -44,14 +44,14 @@ pub(crate) fn age_and_reproduce(
         let Ok(id) = ids.get(entity) else { continue };
         let r = &mut *roster;
         let (c, age) = (&mut r.records[i], &mut r.ages[i]);
-        let pos = &c.home;
+        let pos = c.home;
         if c.state.is_gone() {
             continue;
         }
         *age += 1;
         if *age >= demography.max_age {
             if c.state != CitizenState::Jailed || keep_cell {
-                grid.clear(*pos);
+                grid.clear(pos);
             }
             c.state = CitizenState::Dead;
             tally.deaths += 1;
@@ -75,7 +75,7 @@ pub(crate) fn age_and_reproduce(
             continue;
         }
         let shape = &params.citizen_vision[c.group as usize];
-        let Some(cell) = grid.random_empty_in(*pos, shape, rng) else { continue };
+        let Some(cell) = grid.random_empty_in(pos, shape, rng) else { continue };
         let child = Citizen::new(c.group, c.hardship, c.risk_aversion, cell);
         let child_id = roster.allocate_id();
         let e = commands.spawn((child_id, Civilian)).id();

@@ -75,7 +75,7 @@ pub(crate) fn apply_events(
                         continue;
                     }
                     let pos = cz.home;
-                    let d = map.district[cz.home.y as usize * width + cz.home.x as usize];
+                    let d = map.district[pos.y as usize * width + pos.x as usize];
                     if !d.is_some_and(|d| hit[d as usize]) {
                         continue;
                     }

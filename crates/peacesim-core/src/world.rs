@@ -108,8 +108,8 @@ fn probability_table(k: f64) -> Vec<f64> {
 /// [`Roster::citizens`], rather than as a component: the activation pass visits citizens in a random order
 /// and the scans in id order, and both index this array directly (no entity lookup, no copy in and out, and
 /// 48 bytes per citizen less than a component with its change ticks). The citizen's entity carries its
-/// [`AgentId`] and the [`Civilian`](crate::Civilian) marker only: where a citizen is, is its state's [`Citizen::home`] (no
-/// [`Position`] component, which would be a second copy to keep in step).
+/// [`AgentId`] and the [`Civilian`](crate::Civilian) marker only: where a citizen is, is its state's
+/// [`Citizen::home`] (no [`Position`] component, which would be a second copy to keep in step).
 #[derive(Resource, Debug, Default, Clone)]
 pub struct Roster {
     /// Citizens, in id order. Change it only through the methods below, which keep the citizens' state in
