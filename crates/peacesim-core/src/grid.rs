@@ -793,7 +793,7 @@ impl Grid {
     /// Moves the occupant of `from` to the empty cell `to`, keeping its flags.
     ///
     /// The hot half of a move: the flags, the occupant and each plane's bit change places directly, the planes
-    /// chosen once from the flags (not once per cell, as a [`Grid::fill`] of `to` and a [`Grid::write`] of 0 on
+    /// chosen once from the flags (not once per cell, as the private `fill` of `to` and `write` of 0 on
     /// `from` would).
     #[inline(always)]
     pub fn relocate(&mut self, from: Position, to: Position) {
