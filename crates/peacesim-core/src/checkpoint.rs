@@ -20,8 +20,9 @@
 //! digits), the seed, the tick, the payload's length and its FNV-1a 64 checksum (16 hex digits). The payload
 //! follows to the end of the file.
 //!
-//! The payload holds every entity with every component, in a canonical order (citizens, force members and
-//! fighters in roster order, then missions, contingents and units in the peacekeeping lists' order, then
+//! The payload holds every entity with every component (a citizen, which has no `Position` component, with
+//! its state's cell in the positions table, as if it had one), in a canonical order (citizens, force members
+//! and fighters in roster order, then missions, contingents and units in the peacekeeping lists' order, then
 //! agencies and convoys in the aid lists' order, then any other entity sorted by its `AgentId` and
 //! contents), every resource's state, the live scenario (as TOML, since the schedule and events change it)
 //! and the state (key, stream, word position) of every random stream. References between entities are
