@@ -365,7 +365,11 @@ fn citizen_turn(slot: usize, t: &mut Turn<'_, '_, '_>, records: &mut [Citizen]) 
         };
         let (active, p) = if g_value > rules.threshold {
             // Look around: security forces, and actives of the agent's own group, within vision.
-            let (mut forces, actives) = t.grid.count_forces_and_actives(*pos, shape, c.group);
+            // The counts include the citizen's own cell: never a cop's, and an active of its group if it is
+            // active (its state, which the grid's flags for the cell mirror: no need to read them back, which
+            // after a move waits on the destination's line).
+            let (mut forces, actives) = t.grid.count_forces_and_actives_with_centre(*pos, shape, c.group);
+            let actives = actives - u32::from(c.state == CitizenState::Active);
             if t.peacekeeping.enabled {
                 // Police of a peacekeeping mission nearby count as cops.
                 forces += t.peacekeeping.cops_at(index);

@@ -539,6 +539,20 @@ impl Grid {
     /// popcounts over bit planes, a few machine words per row.
     #[inline(always)]
     pub fn count_forces_and_actives(&self, centre: Position, shape: &Neighbourhood, group: u8) -> (u32, u32) {
+        let (forces, actives) = self.count_forces_and_actives_with_centre(centre, shape, group);
+        let own = self.flags(centre);
+        let own_group = (own & GROUP_MASK) >> GROUP_SHIFT;
+        (forces - u32::from(is_deterrent(own)), actives - u32::from(is_active_citizen(own) && own_group == group))
+    }
+
+    /// [`Grid::count_forces_and_actives`] with the centre counted too.
+    #[inline(always)]
+    pub fn count_forces_and_actives_with_centre(
+        &self,
+        centre: Position,
+        shape: &Neighbourhood,
+        group: u8,
+    ) -> (u32, u32) {
         let plane = &self.active_planes[group as usize];
         let stride = self.words_per_row;
         let (mut forces, mut actives) = (0u32, 0u32);
@@ -586,9 +600,7 @@ impl Grid {
                 actives += ones(plane, at, strip, a, b);
             });
         }
-        let own = self.flags(centre);
-        let own_group = (own & GROUP_MASK) >> GROUP_SHIFT;
-        (forces - u32::from(is_deterrent(own)), actives - u32::from(is_active_citizen(own) && own_group == group))
+        (forces, actives)
     }
 
     /// Active citizens of any of the first `groups` groups within `shape` around `centre` (centre excluded).
@@ -1230,8 +1242,13 @@ mod tests {
                             grid.count(centre, &shape, |f| f & FORCE != 0),
                             grid.count(centre, &shape, own_active(group)),
                         );
+                        let own = grid.flags(centre);
+                        let own_active =
+                            u32::from(own & (FORCE | ACTIVE | GROUP_MASK) == ACTIVE | (group << GROUP_SHIFT));
+                        let with_centre = (expected.0 + u32::from(own & FORCE != 0), expected.1 + own_active);
                         for shape in [&shape, &bound, &elsewhere] {
                             assert_eq!(grid.count_forces_and_actives(centre, shape, group), expected);
+                            assert_eq!(grid.count_forces_and_actives_with_centre(centre, shape, group), with_centre);
                         }
                     }
                     for groups in 1..=2usize {
