@@ -123,6 +123,10 @@ pub struct Roster {
     /// The index in `citizens` of each entity index that is a citizen's ([`NO_SLOT`] otherwise); an entry is
     /// only trusted when `citizens` holds the same entity there (an index can be reused by another entity).
     slot_of: Vec<u32>,
+    /// The entity index of the first citizen given to [`Roster::set_citizens`]. A population spawned as one
+    /// batch has consecutive entity indices in slot order, so that a citizen's slot is usually its index less
+    /// this: a guess, which [`Roster::active_slot_on`] confirms by the state it reads anyway (see there).
+    index_base: u32,
     /// Force members, in id order.
     pub members: Vec<Entity>,
     /// Fighters of the factions, in the order they joined (a recruit keeps the id it had as a citizen).
@@ -183,6 +187,7 @@ impl Roster {
         self.citizens = citizens;
         self.records = records;
         self.ages = ages;
+        self.index_base = self.citizens.first().map_or(0, |e| e.index_u32());
         // One entry per entity index up to the largest citizen's: looked up at random on large worlds.
         let len = self.citizens.iter().map(|e| e.index_u32() as usize + 1).max().unwrap_or(0);
         self.slot_of = crate::memory::huge_vec(len, NO_SLOT);
@@ -249,11 +254,21 @@ impl Roster {
     /// [`Roster::citizens`]: an active citizen holds its cell, and no other active citizen can be on it. The
     /// caller reads that state next anyway, so on a large world this is one cache miss fewer than
     /// [`Roster::citizen_slot_at`] and the same answer.
+    ///
+    /// The slot is first guessed from the index (see `index_base`) and looked up in `slot_of` only if the
+    /// state there is not an active citizen's on `cell`. The guess cannot be wrong when that check passes,
+    /// since only one active citizen can be on the cell; it saves the arrest the lookup's cache miss, which
+    /// the record's waits on (3% of a 400x400 tick).
     #[inline]
     pub(crate) fn active_slot_on(&self, index: EntityIndex, cell: Position, records: &[Citizen]) -> Option<usize> {
+        let on_cell =
+            |slot: usize| records.get(slot).is_some_and(|c| c.home == cell && c.state == CitizenState::Active);
+        let guess = index.index().wrapping_sub(self.index_base) as usize;
+        if on_cell(guess) {
+            return Some(guess);
+        }
         let slot = *self.slot_of.get(index.index() as usize)? as usize;
-        let c = records.get(slot)?;
-        (c.home == cell && c.state == CitizenState::Active).then_some(slot)
+        on_cell(slot).then_some(slot)
     }
 
     /// The state of a citizen, by entity.
@@ -370,5 +385,40 @@ mod tests {
         assert_eq!(roster.citizen_ages(), &[70, 50, 30, 0]);
         assert_eq!(roster.citizen_slot(entities[0]), Some(3));
         assert_eq!(roster.citizen_slot(reused), Some(0));
+    }
+
+    /// An arrest finds the active citizen on a cell by its entity index whether or not the slot guessed from
+    /// the index is right: with the population as spawned (guess right), after removals shift the slots and
+    /// after a reversal (guess wrong), and never for a citizen who is not active on that cell.
+    #[test]
+    fn the_active_citizen_on_a_cell_is_found_whether_or_not_the_guessed_slot_is_right() {
+        let mut world = World::new();
+        world.spawn_empty();
+        let entities: Vec<Entity> = (0..8).map(|_| world.spawn_empty().id()).collect();
+        let records: Vec<Citizen> = (0..8u8)
+            .map(|g| Citizen {
+                state: if g % 2 == 1 { CitizenState::Active } else { CitizenState::Quiescent },
+                ..citizen(g)
+            })
+            .collect();
+        let mut roster = Roster::default();
+        roster.set_citizens(entities.clone(), records, vec![0; 8]);
+        let check = |roster: &Roster| {
+            for (slot, (&e, c)) in roster.citizens().iter().zip(roster.citizen_records()).enumerate() {
+                let found = roster.active_slot_on(e.index(), c.home, roster.citizen_records());
+                let expected = (c.state == CitizenState::Active).then_some(slot);
+                assert_eq!(found, expected, "citizen of group {} in slot {slot}", c.group);
+                let elsewhere = Position { x: c.home.x, y: 1 };
+                assert_eq!(roster.active_slot_on(e.index(), elsewhere, roster.citizen_records()), None);
+            }
+        };
+        check(&roster);
+        // Slots shift down after the first removal, so that the guesses of the citizens after it fail.
+        roster.retain_citizens(|c| c.group != 2, |_| ());
+        check(&roster);
+        let (list, records) = (roster.citizens().to_vec(), roster.citizen_records().to_vec());
+        let n = list.len();
+        roster.set_citizens(list.into_iter().rev().collect(), records.into_iter().rev().collect(), vec![0; n]);
+        check(&roster);
     }
 }
