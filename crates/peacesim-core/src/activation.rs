@@ -309,7 +309,7 @@ fn citizen_turn(slot: usize, t: &mut Turn<'_, '_, '_>, records: &mut [Citizen]) 
                     };
                     // A full grid keeps the agent in jail until a cell frees up.
                     let Some(cell) = cell else { return };
-                    t.grid.place(cell, t.roster.citizens[slot], flags);
+                    t.grid.place_index(cell, t.roster.citizen_index(slot), flags);
                     *pos = cell;
                 }
                 c.state = CitizenState::Quiescent;

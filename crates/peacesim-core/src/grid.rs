@@ -773,9 +773,15 @@ impl Grid {
     /// Puts `entity` with `flags` on an empty cell.
     #[inline]
     pub fn place(&mut self, p: Position, entity: Entity, flags: u8) {
+        self.place_index(p, entity.index_u32(), flags);
+    }
+
+    /// [`Grid::place`] for the entity with index `index` (all the grid keeps of an occupant).
+    #[inline]
+    pub(crate) fn place_index(&mut self, p: Position, index: u32, flags: u8) {
         let i = self.index(p);
         self.fill(p, flags | OCCUPIED);
-        self.occupant[i] = encode(Some(entity));
+        self.occupant[i] = !index;
     }
 
     /// Makes a cell water, which no agent may enter (call before placing agents).

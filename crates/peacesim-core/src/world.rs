@@ -127,6 +127,11 @@ pub struct Roster {
     /// batch has consecutive entity indices in slot order, so that a citizen's slot is usually its index less
     /// this: a guess, which [`Roster::active_slot_on`] confirms by the state it reads anyway (see there).
     index_base: u32,
+    /// Whether every citizen's entity index is `index_base` plus its slot, as it is for a population spawned
+    /// as one batch until a citizen is removed from before the last slot or one is added whose index does not
+    /// follow on: a released citizen's index is then computed, not read from `citizens`
+    /// ([`Roster::citizen_index`]).
+    aligned: bool,
     /// Force members, in id order.
     pub members: Vec<Entity>,
     /// Fighters of the factions, in the order they joined (a recruit keeps the id it had as a citizen).
@@ -173,6 +178,11 @@ impl Roster {
 
     /// Appends a citizen (its entity, its state and its age).
     pub(crate) fn push_citizen(&mut self, entity: Entity, record: Citizen, age: u32) {
+        if self.citizens.is_empty() {
+            (self.index_base, self.aligned) = (entity.index_u32(), true);
+        } else {
+            self.aligned &= entity.index_u32() == self.index_base.wrapping_add(self.citizens.len() as u32);
+        }
         self.set_slot(entity, self.citizens.len());
         self.citizens.push(entity);
         self.records.push(record);
@@ -188,6 +198,8 @@ impl Roster {
         self.records = records;
         self.ages = ages;
         self.index_base = self.citizens.first().map_or(0, |e| e.index_u32());
+        let base = self.index_base;
+        self.aligned = self.citizens.iter().zip(0u32..).all(|(e, slot)| e.index_u32() == base.wrapping_add(slot));
         // One entry per entity index up to the largest citizen's: looked up at random on large worlds.
         let len = self.citizens.iter().map(|e| e.index_u32() as usize + 1).max().unwrap_or(0);
         self.slot_of = crate::memory::huge_vec(len, NO_SLOT);
@@ -214,6 +226,8 @@ impl Roster {
             to += 1;
         }
         let Some(first) = first else { return };
+        // The citizens after the first one dropped moved down: their indices no longer follow their slots.
+        self.aligned &= first >= to;
         self.records.truncate(to);
         self.ages.truncate(to);
         self.citizens.truncate(to);
@@ -233,6 +247,16 @@ impl Roster {
             self.slot_of.resize(index + 1, NO_SLOT);
         }
         self.slot_of[index] = slot as u32;
+    }
+
+    /// The entity index of the citizen in `slot` (which must be a citizen's): computed from the slot while the
+    /// roster is aligned (see `aligned`), which on a large world saves a cache miss, else read.
+    #[inline]
+    pub(crate) fn citizen_index(&self, slot: usize) -> u32 {
+        let index =
+            if self.aligned { self.index_base.wrapping_add(slot as u32) } else { self.citizens[slot].index_u32() };
+        debug_assert_eq!(index, self.citizens[slot].index_u32(), "slot {slot}");
+        index
     }
 
     /// The index of a citizen's entity in [`Roster::citizens`], if it is a citizen's.
@@ -420,5 +444,39 @@ mod tests {
         let n = list.len();
         roster.set_citizens(list.into_iter().rev().collect(), records.into_iter().rev().collect(), vec![0; n]);
         check(&roster);
+    }
+
+    /// A citizen's entity index is computed from its slot only while every index follows on from the first:
+    /// as spawned in one batch or pushed in order, and after removals from the end; not after a removal
+    /// from the middle, nor after a push out of order.
+    #[test]
+    fn citizen_indices_are_computed_only_while_they_follow_the_slots() {
+        let mut world = World::new();
+        world.spawn_empty();
+        let entities: Vec<Entity> = (0..6).map(|_| world.spawn_empty().id()).collect();
+        let indices = |r: &Roster| (0..r.citizens().len()).map(|s| r.citizen_index(s)).collect::<Vec<_>>();
+        let read = |r: &Roster| r.citizens().iter().map(|e| e.index_u32()).collect::<Vec<_>>();
+        let mut roster = Roster::default();
+        for (g, &e) in entities[..4].iter().enumerate() {
+            roster.push_citizen(e, citizen(g as u8), 0);
+        }
+        assert!(roster.aligned, "pushed in order");
+        assert_eq!(indices(&roster), read(&roster));
+        roster.retain_citizens(|c| c.group != 3, |_| ());
+        assert!(roster.aligned, "only the last one removed");
+        assert_eq!(indices(&roster), read(&roster));
+        roster.push_citizen(entities[5], citizen(5), 0);
+        assert!(!roster.aligned, "index 5 pushed into slot 3");
+        assert_eq!(indices(&roster), read(&roster));
+        let batch: Vec<Citizen> = (0..6).map(citizen).collect();
+        roster.set_citizens(entities.clone(), batch.clone(), vec![0; 6]);
+        assert!(roster.aligned, "a batch spawned in order");
+        roster.retain_citizens(|c| c.group != 1, |_| ());
+        assert!(!roster.aligned, "a removal from the middle");
+        assert_eq!(indices(&roster), read(&roster));
+        let shuffled = vec![entities[1], entities[0], entities[2], entities[3], entities[4], entities[5]];
+        roster.set_citizens(shuffled, batch, vec![0; 6]);
+        assert!(!roster.aligned, "a batch out of order");
+        assert_eq!(indices(&roster), read(&roster));
     }
 }
