@@ -266,11 +266,12 @@ fn one_turn(slot: u32, turn: &mut Turn<'_, '_, '_>, scratch: &mut ActivationScra
     }
 }
 
-/// Moves the occupant of `pos` to a random empty cell within `shape`, if there is one.
+/// Moves the occupant of `pos` to a random empty cell within `shape`, if there is one; `index`: its entity
+/// index, if the caller knows it without reading anything (see [`Grid::relocate_as`]).
 #[inline]
-fn wander(grid: &mut Grid, pos: &mut Position, shape: &Neighbourhood, rng: &mut ChaCha8Rng) {
+fn wander(grid: &mut Grid, pos: &mut Position, shape: &Neighbourhood, rng: &mut ChaCha8Rng, index: Option<u32>) {
     if let Some(to) = grid.random_empty_in(*pos, shape, rng) {
-        grid.relocate(*pos, to);
+        grid.relocate_as(*pos, to, index);
         *pos = to;
     }
 }
@@ -348,7 +349,7 @@ fn citizen_turn(slot: usize, t: &mut Turn<'_, '_, '_>, records: &mut [Citizen]) 
             }
         }
         if moves && rules.movement_timing == MovementTiming::BeforeActing {
-            wander(t.grid, pos, shape, t.rngs.get(Stream::Civilians));
+            wander(t.grid, pos, shape, t.rngs.get(Stream::Civilians), t.roster.computed_index(slot));
         }
 
         // Net risk is never negative, so an agent whose grievance does not exceed the threshold stays
@@ -398,7 +399,7 @@ fn citizen_turn(slot: usize, t: &mut Turn<'_, '_, '_>, records: &mut [Citizen]) 
             }
         }
         if moves && rules.movement_timing == MovementTiming::AfterActing && !(active && rules.actives_kill) {
-            wander(t.grid, pos, shape, t.rngs.get(Stream::Civilians));
+            wander(t.grid, pos, shape, t.rngs.get(Stream::Civilians), t.roster.computed_index(slot));
             c.home = *pos;
             return;
         }
@@ -438,7 +439,7 @@ fn citizen_turn(slot: usize, t: &mut Turn<'_, '_, '_>, records: &mut [Citizen]) 
         }
         if t.params.citizen_movement[group as usize] && rules.movement_timing == MovementTiming::AfterActing {
             let mut at = records[slot].home;
-            wander(t.grid, &mut at, shape, t.rngs.get(Stream::Civilians));
+            wander(t.grid, &mut at, shape, t.rngs.get(Stream::Civilians), t.roster.computed_index(slot));
             records[slot].home = at;
         }
     }
@@ -455,7 +456,7 @@ fn member_turn(slot: usize, t: &mut Turn<'_, '_, '_>, s: &mut ActivationScratch,
     let shape = &t.params.force_vision[f];
     let moves = t.params.force_movement[f];
     if moves && rules.movement_timing == MovementTiming::BeforeActing {
-        wander(t.grid, pos, shape, t.rngs.get(Stream::Forces));
+        wander(t.grid, pos, shape, t.rngs.get(Stream::Forces), Some(entity.index_u32()));
     }
     let centre = *pos;
     // Arrest one random active citizen within vision.
@@ -482,7 +483,7 @@ fn member_turn(slot: usize, t: &mut Turn<'_, '_, '_>, s: &mut ActivationScratch,
     }
     if moves && rules.movement_timing == MovementTiming::AfterActing {
         let pos = &mut s.members[slot].pos;
-        wander(t.grid, pos, shape, t.rngs.get(Stream::Forces));
+        wander(t.grid, pos, shape, t.rngs.get(Stream::Forces), Some(entity.index_u32()));
     }
 }
 

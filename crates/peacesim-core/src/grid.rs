@@ -815,11 +815,25 @@ impl Grid {
     /// `from` would).
     #[inline(always)]
     pub fn relocate(&mut self, from: Position, to: Position) {
+        self.relocate_as(from, to, None);
+    }
+
+    /// [`Grid::relocate`] for an occupant whose entity index the caller knows (`Some`): the occupant of `from`
+    /// is then cleared without being read, so that the store into `to` does not wait on that load.
+    #[inline(always)]
+    pub(crate) fn relocate_as(&mut self, from: Position, to: Position, index: Option<u32>) {
         let (i, j) = (self.index(from), self.index(to));
         debug_assert_eq!(self.flags[j], 0, "cell {to:?} is not empty");
         let flags = std::mem::take(&mut self.flags[i]);
         self.flags[j] = flags;
-        self.occupant[j] = std::mem::take(&mut self.occupant[i]);
+        match index {
+            Some(index) => {
+                debug_assert_eq!(self.occupant[i], !index, "cell {from:?} holds another occupant");
+                self.occupant[i] = 0;
+                self.occupant[j] = !index;
+            }
+            None => self.occupant[j] = std::mem::take(&mut self.occupant[i]),
+        }
         let ((fx, fy), (tx, ty)) = ((from.x as usize, from.y as usize), (to.x as usize, to.y as usize));
         let (from_word, from_bit, to_word, to_bit) =
             (self.word(fy, fx >> 6), 1u64 << (fx & 63), self.word(ty, tx >> 6), 1u64 << (tx & 63));

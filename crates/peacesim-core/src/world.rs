@@ -253,9 +253,15 @@ impl Roster {
     /// roster is aligned (see `aligned`), which on a large world saves a cache miss, else read.
     #[inline]
     pub(crate) fn citizen_index(&self, slot: usize) -> u32 {
-        let index =
-            if self.aligned { self.index_base.wrapping_add(slot as u32) } else { self.citizens[slot].index_u32() };
-        debug_assert_eq!(index, self.citizens[slot].index_u32(), "slot {slot}");
+        self.computed_index(slot).unwrap_or_else(|| self.citizens[slot].index_u32())
+    }
+
+    /// The entity index of the citizen in `slot` (which must be a citizen's) if the roster is aligned (see
+    /// `aligned`), computed without reading anything.
+    #[inline]
+    pub(crate) fn computed_index(&self, slot: usize) -> Option<u32> {
+        let index = self.aligned.then(|| self.index_base.wrapping_add(slot as u32));
+        debug_assert!(index.is_none_or(|i| i == self.citizens[slot].index_u32()), "slot {slot}");
         index
     }
 
