@@ -534,7 +534,9 @@ pub(crate) fn arrest_one(
     shape: &Neighbourhood,
 ) -> Option<(Position, Entity, u32)> {
     let (cell, suspect) = pick_suspect(grid, rng, groups, centre, shape)?;
-    let slot = roster.citizen_slot_at(suspect).filter(|&i| i < visible)?;
+    // The citizen's state confirms the slot (see `Roster::active_slot_on`), as in a member's turn.
+    let slot = roster.active_slot_on(suspect, cell, &roster.records).filter(|&i| i < visible)?;
+    debug_assert_eq!(roster.citizen_slot_at(suspect), Some(slot));
     let c = &mut roster.records[slot];
     let term = jail(grid, c.group, cell, rng, rules);
     (c.state, c.jail_left, c.home) = (CitizenState::Jailed, term, cell);
