@@ -237,7 +237,13 @@ pub struct Grid {
 /// index `u32::MAX`, whose inverse 0 is).
 #[inline(always)]
 fn encode(entity: Option<Entity>) -> u32 {
-    entity.map_or(0, |e| !e.index_u32())
+    entity.map_or(0, |e| encode_index(e.index_u32()))
+}
+
+/// A present occupant as the grid stores it ([`encode`]), from its entity index.
+#[inline(always)]
+fn encode_index(index: u32) -> u32 {
+    !index
 }
 
 /// The entity index of a stored occupant ([`encode`]), or `None` for an empty cell.
@@ -781,7 +787,7 @@ impl Grid {
     pub(crate) fn place_index(&mut self, p: Position, index: u32, flags: u8) {
         let i = self.index(p);
         self.fill(p, flags | OCCUPIED);
-        self.occupant[i] = !index;
+        self.occupant[i] = encode_index(index);
     }
 
     /// Makes a cell water, which no agent may enter (call before placing agents).
@@ -828,9 +834,9 @@ impl Grid {
         self.flags[j] = flags;
         match index {
             Some(index) => {
-                debug_assert_eq!(self.occupant[i], !index, "cell {from:?} holds another occupant");
-                self.occupant[i] = 0;
-                self.occupant[j] = !index;
+                debug_assert_eq!(self.occupant[i], encode_index(index), "cell {from:?} holds another occupant");
+                self.occupant[i] = encode(None);
+                self.occupant[j] = encode_index(index);
             }
             None => self.occupant[j] = std::mem::take(&mut self.occupant[i]),
         }
