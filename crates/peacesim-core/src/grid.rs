@@ -553,7 +553,7 @@ impl Grid {
 
     /// [`Grid::count_forces_and_actives`] with the centre counted too.
     #[inline(always)]
-    pub fn count_forces_and_actives_with_centre(
+    pub(crate) fn count_forces_and_actives_with_centre(
         &self,
         centre: Position,
         shape: &Neighbourhood,
