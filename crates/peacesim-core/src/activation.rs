@@ -40,7 +40,7 @@ const NEAR: usize = 16;
 const PREFETCH_ABOVE: usize = 256 * 1024;
 
 /// The largest roster (bytes of citizens' records) whose idle turns the pass takes out of its order first
-/// ([`ActivationScratch::drop_idle`]). Finding them reads every record once more: on a roster that fits in
+/// ([`ActivationScratch::tag_idle`]). Finding them reads every record once more: on a roster that fits in
 /// the last-level cache that costs less than the turns it saves, on larger ones it does not (measured: 3.7%
 /// less time at 400x400, 3.6 MiB of records; 0.6% at 800x800, 14 MiB; none at 1200x1200 and 2.7% more at
 /// 2000x2000).
@@ -49,7 +49,7 @@ const DROP_IDLE_UP_TO: usize = 8 << 20;
 /// Every how many ticks a pass that last found few idle turns looks again (see [`IdleTurns::Auto`]).
 const IDLE_RECHECK: u64 = 16;
 
-/// Whether the pass takes the idle turns out of its order before running it ([`ActivationScratch::drop_idle`]).
+/// Whether the pass takes the idle turns out of its order before running it ([`ActivationScratch::tag_idle`]).
 /// Either way the same turns act on the same state: this chooses only how fast.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum IdleTurns {
@@ -68,6 +68,10 @@ pub(crate) enum IdleTurns {
 /// Marks a force member's slot in the activation order.
 const MEMBER: u32 = 1 << 31;
 
+/// Marks an idle citizen's slot in the activation order, while the pass takes the idle turns out of it (see
+/// [`ActivationScratch::tag_idle`]).
+const IDLE: u32 = 1 << 30;
+
 /// The activation pass's dense copies of the force members' state, and its order, reused every tick (not part
 /// of the model's state: rebuilt at the start of every pass).
 ///
@@ -83,12 +87,9 @@ pub(crate) struct ActivationScratch {
     members: Vec<HotMember>,
     /// This tick's activation order, as slots (roster indices, with [`MEMBER`] for force members).
     order: Vec<u32>,
-    /// The order without its idle turns, when they are dropped ([`ActivationScratch::drop_idle`]); only its
-    /// first entries (as many as `drop_idle` returned) are this tick's.
+    /// The order without its idle turns, when they are dropped ([`ActivationScratch::keep_acting`]); only its
+    /// first entries (as many as `keep_acting` returned) are this tick's.
     acting: Vec<u32>,
-    /// Whether each citizen's turn is idle this tick (1) or not (0), by roster index, with one entry more (0),
-    /// which force members' slots read.
-    idle: Vec<u8>,
     /// How many idle turns the last look found ([`IdleTurns::Auto`]).
     idle_found: usize,
     /// Whether to drop idle turns (tests force either way).
@@ -146,34 +147,37 @@ impl ActivationScratch {
         }
     }
 
-    /// Copies into `acting` the slots of `order` whose turns do something, in the same order, and returns how
-    /// many. The others are *idle*: citizens in jail with time left, whose turn only counts it down (done here
-    /// instead, for every one of them), and the dead and recruited, who wait for their removal at the start of
-    /// the next tick.
+    /// Appends the citizens' slots to `order`, with [`IDLE`] set on those whose turn this tick is *idle*:
+    /// citizens in jail with time left, whose turn only counts it down (done here instead, for every one of
+    /// them), and the dead and recruited, who wait for their removal at the start of the next tick. Branch
+    /// free: the idle ones are random along the roster.
     ///
-    /// The turns left are exactly the turns that would change anything, and they see the same state: nothing
-    /// in the pass touches an idle citizen before its turn (arrests take active citizens, Model II kills
-    /// citizens on the street, and a jailed citizen is released only at its own turn), and nothing reads a
-    /// term while the pass runs. Idle turns are a quarter of Epstein's Run 2 once its jails fill. Taking them
-    /// out saves their work and, more, the mispredicted branch on each turn's state, which is random along a
-    /// shuffled order: the branch-free loops here cost less.
-    fn drop_idle(&mut self, order: &[u32], records: &mut [Citizen]) -> usize {
-        self.idle.clear();
-        self.idle.extend(records.iter_mut().map(|c| {
+    /// Dropping the idle turns leaves exactly the turns that would change anything, and they see the same
+    /// state: nothing in the pass touches an idle citizen before its turn (arrests take active citizens,
+    /// Model II kills citizens on the street, and a jailed citizen is released only at its own turn), and
+    /// nothing reads a term while the pass runs. Idle turns are a quarter of Epstein's Run 2 once its jails
+    /// fill. Dropping them saves their work and, more, the mispredicted branch on each turn's state, which is
+    /// random along a shuffled order; the flag rides along in the shuffle, so that finding the turns left
+    /// ([`ActivationScratch::keep_acting`]) reads the order in sequence.
+    fn tag_idle(order: &mut Vec<u32>, records: &mut [Citizen]) {
+        assert!(records.len() <= IDLE as usize, "{} citizens: more than an order slot holds", records.len());
+        order.extend(records.iter_mut().enumerate().map(|(slot, c)| {
             let held = (c.state == CitizenState::Jailed) & (c.jail_left != 0);
             c.jail_left -= u32::from(held & (c.jail_left != LIFE_SENTENCE));
-            u8::from(held | c.state.is_gone())
+            slot as u32 | (u32::from(held | c.state.is_gone()) * IDLE)
         }));
-        let last = self.idle.len();
-        self.idle.push(0);
+    }
+
+    /// Copies into `acting` the slots of the shuffled `order` that are not [`IDLE`], in the same order, and
+    /// returns how many.
+    fn keep_acting(&mut self, order: &[u32]) -> usize {
         if self.acting.len() < order.len() {
             self.acting.resize(order.len(), 0);
         }
         let mut n = 0;
         for &slot in order {
             self.acting[n] = slot;
-            // A force member's slot (`MEMBER` set) reads the last entry.
-            n += usize::from(self.idle[(slot as usize).min(last)] == 0);
+            n += usize::from(slot & IDLE == 0);
         }
         self.idle_found = order.len() - n;
         n
@@ -263,7 +267,13 @@ pub(crate) fn activate_agents(
     let mut order = std::mem::take(&mut scratch.order);
     order.clear();
     // The same lengths shuffled by the same draws as the roster's entities: slots are roster indices.
-    order.extend(0..roster.citizens.len() as u32);
+    let agents = records.len() + roster.members.len();
+    let drop_idle = scratch.drops_idle(clock.tick, &records, agents);
+    if drop_idle {
+        ActivationScratch::tag_idle(&mut order, &mut records);
+    } else {
+        order.extend(0..records.len() as u32);
+    }
     let rng = rngs.get(Stream::Order);
     match params.scenario.rules.activation_order {
         ActivationOrder::CitizensThenForces => {
@@ -281,7 +291,7 @@ pub(crate) fn activate_agents(
     // is work for nothing.
     let cells = grid.cells() * (1 + size_of::<Option<Entity>>());
     let prefetch = records.len() * size_of::<Citizen>() + cells > PREFETCH_ABOVE;
-    let acting = scratch.drops_idle(clock.tick, &records, order.len()).then(|| scratch.drop_idle(&order, &mut records));
+    let acting = drop_idle.then(|| scratch.keep_acting(&order));
     let acting_order = std::mem::take(&mut scratch.acting);
     let run = match acting {
         Some(n) => &acting_order[..n],
