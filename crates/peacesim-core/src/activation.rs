@@ -87,9 +87,6 @@ pub(crate) struct ActivationScratch {
     members: Vec<HotMember>,
     /// This tick's activation order, as slots (roster indices, with [`MEMBER`] for force members).
     order: Vec<u32>,
-    /// The order without its idle turns, when they are dropped ([`ActivationScratch::keep_acting`]); only its
-    /// first entries (as many as `keep_acting` returned) are this tick's.
-    acting: Vec<u32>,
     /// How many idle turns the last look found ([`IdleTurns::Auto`]).
     idle_found: usize,
     /// Whether to drop idle turns (tests force either way).
@@ -168,15 +165,13 @@ impl ActivationScratch {
         }));
     }
 
-    /// Copies into `acting` the slots of the shuffled `order` that are not [`IDLE`], in the same order, and
+    /// Moves the slots of the shuffled `order` that are not [`IDLE`] to its front, in the same order, and
     /// returns how many.
-    fn keep_acting(&mut self, order: &[u32]) -> usize {
-        if self.acting.len() < order.len() {
-            self.acting.resize(order.len(), 0);
-        }
+    fn keep_acting(&mut self, order: &mut [u32]) -> usize {
         let mut n = 0;
-        for &slot in order {
-            self.acting[n] = slot;
+        for i in 0..order.len() {
+            let slot = order[i];
+            order[n] = slot;
             n += usize::from(slot & IDLE == 0);
         }
         self.idle_found = order.len() - n;
@@ -291,12 +286,7 @@ pub(crate) fn activate_agents(
     // is work for nothing.
     let cells = grid.cells() * (1 + size_of::<Option<Entity>>());
     let prefetch = records.len() * size_of::<Citizen>() + cells > PREFETCH_ABOVE;
-    let acting = drop_idle.then(|| scratch.keep_acting(&order));
-    let acting_order = std::mem::take(&mut scratch.acting);
-    let run = match acting {
-        Some(n) => &acting_order[..n],
-        None => &order[..],
-    };
+    let run = if drop_idle { scratch.keep_acting(&mut order) } else { order.len() };
     let mut terms = std::mem::take(&mut scratch.terms);
     if conflict.enabled {
         conflict.district_terms(&food, params.scenario.rules.legitimacy, &mut terms);
@@ -317,9 +307,8 @@ pub(crate) fn activate_agents(
     };
     crate::cpu::with_popcnt(
         #[inline(always)]
-        || run_turns(run, &mut turn, &mut scratch, &mut records, prefetch),
+        || run_turns(&order[..run], &mut turn, &mut scratch, &mut records, prefetch),
     );
-    scratch.acting = acting_order;
     scratch.order = order;
     scratch.terms = terms;
     roster.records = records;
