@@ -297,13 +297,6 @@ fn split_byte_counts(acc: u64) -> (u32, u32) {
     (half_sum(acc & 0xffff_ffff), half_sum(acc >> 32))
 }
 
-/// The 64 bits of a row from bit `shift` of its word `low` on, the row's next word `high` above them.
-#[inline(always)]
-fn window(low: u64, high: u64, shift: u32) -> u64 {
-    // One double-word shift (SHRD on x86-64).
-    ((u128::from(high) << 64 | u128::from(low)) >> shift) as u64
-}
-
 /// Number of set bits in columns `a..=b` of a row whose first word is at index `at` (its next words `strip`
 /// apart).
 #[inline]
@@ -565,11 +558,9 @@ impl Grid {
         if let Some(masks) = self.column_masks(centre, shape) {
             // One word per row (the grid is at most 64 wide): the row's words are consecutive.
             for (y, masks) in self.row_runs(centre, masks) {
-                let rows = y..y + masks.len();
-                for ((f, a), m) in self.force_plane[rows.clone()].iter().zip(&plane[rows]).zip(masks) {
-                    forces += (f & m).count_ones();
-                    actives += (a & m).count_ones();
-                }
+                let (f, a) = crate::cpu::rows::masked(&self.force_plane[y..], &plane[y..], masks);
+                forces += f;
+                actives += a;
             }
         } else if shape.narrow && stride == 1 {
             let mut acc = 0u64;
@@ -578,13 +569,17 @@ impl Grid {
         } else if let Some((word, shift)) = self.window_start(centre, shape) {
             for (y, masks) in self.row_runs(centre, &shape.window_masks) {
                 // A run's rows are consecutive words of the strips of the window's two word columns.
-                let (at, next, n) = (self.word(y, word), self.word(y, word + 1), masks.len());
-                let (f_lo, f_hi) = (&self.force_plane[at..at + n], &self.force_plane[next..next + n]);
-                let (a_lo, a_hi) = (&plane[at..at + n], &plane[next..next + n]);
-                for (i, m) in masks.iter().enumerate() {
-                    forces += (window(f_lo[i], f_hi[i], shift) & m).count_ones();
-                    actives += (window(a_lo[i], a_hi[i], shift) & m).count_ones();
-                }
+                let (at, next) = (self.word(y, word), self.word(y, word + 1));
+                let (f, a) = crate::cpu::rows::windows(
+                    &self.force_plane[at..],
+                    &self.force_plane[next..],
+                    &plane[at..],
+                    &plane[next..],
+                    masks,
+                    shift,
+                );
+                forces += f;
+                actives += a;
             }
         } else if shape.narrow {
             // Spans of at most 31 bits: the force span goes in the low half of one word and the active span
@@ -642,17 +637,18 @@ impl Grid {
         let mut n = 0u32;
         if let Some(masks) = self.column_masks(centre, shape) {
             for (y, masks) in self.row_runs(centre, masks) {
-                n += plane[y..y + masks.len()].iter().zip(masks).map(|(w, m)| (w & m).count_ones()).sum::<u32>();
+                // One plane: its count comes out twice.
+                n += crate::cpu::rows::masked(&plane[y..], &plane[y..], masks).0;
             }
         } else if shape.narrow && stride == 1 {
             self.narrow_rows(centre, shape, plane, plane, |_, a, _| n += a.count_ones());
         } else if let Some((word, shift)) = self.window_start(centre, shape) {
             for (y, masks) in self.row_runs(centre, &shape.window_masks) {
                 // As in `count_forces_and_actives`.
-                let (at, next, k) = (self.word(y, word), self.word(y, word + 1), masks.len());
-                for ((lo, hi), m) in plane[at..at + k].iter().zip(&plane[next..next + k]).zip(masks) {
-                    n += (window(*lo, *hi, shift) & m).count_ones();
-                }
+                let (at, next) = (self.word(y, word), self.word(y, word + 1));
+                n +=
+                    crate::cpu::rows::windows(&plane[at..], &plane[next..], &plane[at..], &plane[next..], masks, shift)
+                        .0;
             }
         } else if shape.narrow {
             let strip = self.strip();
@@ -945,7 +941,10 @@ impl Grid {
             for (top, masks) in self.row_runs(centre, &shape.window_masks) {
                 let (at, next) = (self.word(top, word), self.word(top, word + 1));
                 for (i, m) in masks.iter().enumerate() {
-                    let mut bits = planes.iter().fold(0u64, |acc, p| acc | window(p[at + i], p[next + i], shift)) & m;
+                    let mut bits = planes
+                        .iter()
+                        .fold(0u64, |acc, p| acc | crate::cpu::rows::window(p[at + i], p[next + i], shift))
+                        & m;
                     if top + i == cy {
                         bits &= !(1u64 << r);
                     }
