@@ -34,6 +34,10 @@ pub fn with_popcnt<R>(f: impl FnOnce() -> R) -> R {
 /// popcounts and their additions, about an eighth of a turn's instructions; the vector loop reads the rows
 /// eight at a time.
 pub(crate) mod rows {
+    /// The fewest rows worth a call to the vector loops (which are not inlined into the pass): fewer are
+    /// counted one at a time.
+    const VECTOR_ROWS: usize = 8;
+
     /// Whether this processor has what the vector loops need (checked once; the answer is cached).
     #[inline(always)]
     fn vector() -> bool {
@@ -50,7 +54,7 @@ pub(crate) mod rows {
     pub(crate) fn masked(a: &[u64], b: &[u64], m: &[u64]) -> (u32, u32) {
         let (a, b) = (&a[..m.len()], &b[..m.len()]);
         #[cfg(target_arch = "x86_64")]
-        if vector() {
+        if m.len() >= VECTOR_ROWS && vector() {
             // SAFETY: the processor has AVX-512F and VPOPCNTDQ (checked just above).
             #[allow(unsafe_code)]
             return unsafe { x86::masked(a, b, m) };
@@ -76,7 +80,7 @@ pub(crate) mod rows {
         let n = m.len();
         let (a_lo, a_hi, b_lo, b_hi) = (&a_lo[..n], &a_hi[..n], &b_lo[..n], &b_hi[..n]);
         #[cfg(target_arch = "x86_64")]
-        if vector() {
+        if n >= VECTOR_ROWS && vector() {
             // SAFETY: as in `masked`.
             #[allow(unsafe_code)]
             return unsafe { x86::windows(a_lo, a_hi, b_lo, b_hi, m, shift) };
