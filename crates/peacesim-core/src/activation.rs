@@ -41,9 +41,9 @@ const PREFETCH_ABOVE: usize = 256 * 1024;
 
 /// The largest roster (bytes of citizens' records) whose idle turns the pass takes out of its order first
 /// ([`ActivationScratch::tag_idle`]). Finding them reads every record once more: on a roster that fits in
-/// the last-level cache that costs less than the turns it saves, on larger ones it does not (measured: 3.7%
-/// less time at 400x400, 3.6 MiB of records; 0.6% at 800x800, 14 MiB; none at 1200x1200 and 2.7% more at
-/// 2000x2000).
+/// the last-level cache that costs less than the turns it saves, on larger ones it does not (measured with a
+/// first version, docs/performance.md: 3.7% less time at 400x400, 3.6 MiB of records; 0.6% at 800x800, 14
+/// MiB; none at 1200x1200, 32 MiB; 1.5-2.7% more at 2000x2000, 96 MiB).
 const DROP_IDLE_UP_TO: usize = 8 << 20;
 
 /// Every how many ticks a pass that last found few idle turns looks again (see [`IdleTurns::Auto`]).
@@ -165,14 +165,14 @@ impl ActivationScratch {
         }));
     }
 
-    /// Moves the slots of the shuffled `order` that are not [`IDLE`] to its front, in the same order, and
-    /// returns how many.
+    /// Moves the slots of the shuffled `order` that are not marked [`IDLE`] to its front, in the same order,
+    /// and returns how many. (A force member's slot is never marked, whatever its index.)
     fn keep_acting(&mut self, order: &mut [u32]) -> usize {
         let mut n = 0;
         for i in 0..order.len() {
             let slot = order[i];
             order[n] = slot;
-            n += usize::from(slot & IDLE == 0);
+            n += usize::from(slot & (MEMBER | IDLE) != IDLE);
         }
         self.idle_found = order.len() - n;
         n

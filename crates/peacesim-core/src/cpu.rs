@@ -31,8 +31,8 @@ pub fn with_popcnt<R>(f: impl FnOnce() -> R) -> R {
 /// popcount (VPOPCNTQ), else one row at a time: the same sums either way.
 ///
 /// A count over a neighbourhood of radius 7 reads 15 rows of two planes: with POPCNT alone that is 30 masked
-/// popcounts and their additions, about an eighth of a turn's instructions; the vector loop reads the rows
-/// eight at a time.
+/// popcounts and their additions, the largest single piece of a citizen's turn (counting twice took 8% more
+/// time at 40x40 and 13% at 400x400); the vector loop reads the rows eight at a time.
 pub(crate) mod rows {
     /// The fewest rows worth a call to the vector loops (which are not inlined into the pass): fewer are
     /// counted one at a time.
