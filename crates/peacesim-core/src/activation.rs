@@ -41,7 +41,7 @@ const PREFETCH_ABOVE: usize = 256 * 1024;
 
 /// The largest roster (bytes of citizens' records) whose idle turns the pass takes out of its order first
 /// ([`ActivationScratch::tag_idle`]). Finding them reads every record once more: on a roster that fits in
-/// the last-level cache that costs less than the turns it saves, on larger ones it does not (measured with a
+/// the last-level cache that costs less than the turns it saves, on larger ones about as much (measured with a
 /// first version, docs/performance.md: 3.7% less time at 400x400, 3.6 MiB of records; 0.6% at 800x800, 14
 /// MiB; none at 1200x1200, 32 MiB; 1.5-2.7% more at 2000x2000, 96 MiB).
 const DROP_IDLE_UP_TO: usize = 8 << 20;

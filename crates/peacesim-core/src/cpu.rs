@@ -28,7 +28,8 @@ pub fn with_popcnt<R>(f: impl FnOnce() -> R) -> R {
 }
 
 /// Popcounts of masked bit-plane rows, eight rows to an instruction where the processor has AVX-512's vector
-/// popcount (VPOPCNTQ), else one row at a time: the same sums either way.
+/// popcount (VPOPCNTQ) and a run has eight rows or more (`VECTOR_ROWS`), else one row at a time: the same
+/// sums either way.
 ///
 /// A count over a neighbourhood of radius 7 reads 15 rows of two planes: with POPCNT alone that is 30 masked
 /// popcounts and their additions, the largest single piece of a citizen's turn (counting twice took 8% more
